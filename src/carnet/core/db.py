@@ -1,0 +1,233 @@
+"""Database plumbing: metadata, engines, and the unit of work.
+
+SQLAlchemy 2 Core, synchronous (DESIGN.md §1b). Every area declares its tables on ``metadata``
+in its private ``models.py``; services receive a ``Connection`` already inside a transaction and
+never commit (DESIGN.md §8.1): the entry point owns the transaction (``Database.transaction``).
+
+The same tables and statements run on SQLite (the embedded default) and PostgreSQL (production).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.types import TypeDecorator
+
+from carnet.core.errors import ClientError, ConfigurationError
+
+log = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+"""The one MetaData every area's tables belong to (Alembic compares it with the migrations)."""
+
+BigIntegerKey = BigInteger().with_variant(Integer, "sqlite")
+"""A 64-bit surrogate key that SQLite also auto-increments (only INTEGER aliases the rowid)."""
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on both databases.
+
+    SQLite has no time zone type and would hand back naive values; PostgreSQL's timestamptz
+    would hand back the session's zone. Both are normalised to aware UTC so that values hash,
+    compare and serialise identically everywhere (the audit chain depends on it).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused: pass an aware UTC instant")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        del dialect  # both databases are read the same way
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def normalise_url(url: str) -> str:
+    """Pick the drivers Carnet supports: psycopg 3 on PostgreSQL, the stdlib on SQLite."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername not in {"postgresql+psycopg", "sqlite", "sqlite+pysqlite"}:
+        raise ConfigurationError(
+            f"unsupported database driver {parsed.drivername!r}: use postgresql:// or sqlite://"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine tuned for Carnet on either database.
+
+    ``hide_parameters`` keeps bound values (which may be health data) out of exception messages
+    and therefore out of logs.
+    """
+    url = normalise_url(url)
+    if is_sqlite(url):
+        return _sqlite_engine(url)
+    return create_engine(
+        url,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        hide_parameters=True,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=8,
+        max_overflow=24,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the sqlite3 module, so that BEGIN IMMEDIATE and
+        # SAVEPOINT behave as written (SQLAlchemy's documented recipe for pysqlite).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # WAL with NORMAL survives a killed process (the tests kill one mid-write) and stays
+        # consistent on power loss, losing at most the last commits; FULL would fsync on every
+        # commit, and every read commits an audit event. Production runs on PostgreSQL.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front: a deferred transaction that reads then writes
+        # can fail with SQLITE_BUSY instead of waiting.
+        mode = "DEFERRED" if conn.get_execution_options().get("carnet_readonly") else "IMMEDIATE"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def on_commit(conn: Connection, callback: Callable[[], None]) -> None:
+    """Run ``callback`` after the current transaction commits; never if it rolls back."""
+    conn.info.setdefault("carnet_on_commit", []).append(callback)
+
+
+class Database:
+    """The engine and the unit of work.
+
+    ``transaction()`` is the only way the entry points (HTTP handlers, CLI commands, jobs) open a
+    transaction. It commits when the block ends normally *or* with a ClientError (see
+    ``core.errors``), rolls back on anything else, and runs ``on_commit`` callbacks afterwards.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url, pool_size=pool_size)
+        self.is_sqlite = is_sqlite(self.url)
+        # SQLite has one writer at a time. Queueing writers on a lock in the process is fairer
+        # and cheaper than letting threads spin in SQLite's busy handler.
+        self._sqlite_writer = threading.Lock() if self.is_sqlite else None
+
+    @contextmanager
+    def transaction(self, *, readonly: bool = False) -> Iterator[Connection]:
+        lock = None if readonly else self._sqlite_writer
+        committed: list[Callable[[], None]] | None = None
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.engine.connect() as conn:
+                if readonly:
+                    conn.execution_options(carnet_readonly=True)
+                trans = conn.begin()
+                try:
+                    yield conn
+                except ClientError:
+                    trans.commit()
+                    committed = conn.info.pop("carnet_on_commit", [])
+                    raise
+                except BaseException:
+                    trans.rollback()
+                    conn.info.pop("carnet_on_commit", None)
+                    raise
+                trans.commit()
+                committed = conn.info.pop("carnet_on_commit", [])
+        finally:
+            if lock is not None:
+                lock.release()
+            if committed:
+                _run_callbacks(committed)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("an after-commit callback failed")
+
+
+def insert_or_ignore(conn: Connection, table: Table, values: dict[str, Any], *, key: str) -> bool:
+    """INSERT a row unless one with the same ``key`` exists; True when inserted.
+
+    Uses each database's ON CONFLICT DO NOTHING, which never aborts the transaction (a plain
+    INSERT hitting a unique constraint would, on PostgreSQL). Whether a row went in is read from
+    RETURNING: psycopg reports no row count for this statement.
+    """
+    insert_stmt: Any = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert_stmt(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(table.c[key])
+    )
+    return conn.execute(stmt).first() is not None

@@ -1,0 +1,303 @@
+"""Public face of the audit area: append events, verify the chains, read a patient's history."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Select, bindparam, collate, insert, select, update
+
+from carnet.audit import models
+from carnet.audit.chain import GENESIS, event_mac
+from carnet.audit.schemas import (
+    SYSTEM_CHAIN,
+    AuditEntry,
+    AuditRecord,
+    ChainBreak,
+    VerifyReport,
+)
+from carnet.audit.tags import EventTag, Outcome
+from carnet.core.clock import Clock
+from carnet.core.db import insert_or_ignore
+from carnet.core.ids import new_id
+from carnet.core.logging import request_id_var
+
+__all__ = [
+    "SYSTEM_CHAIN",
+    "AuditEntry",
+    "AuditRecord",
+    "AuditTrail",
+    "EventTag",
+    "Outcome",
+    "VerifyReport",
+]
+
+_VERIFY_BATCH = 5_000
+
+# Built once: the append runs on every audited call (see record/store.py for why).
+_SELECT_HEAD = select(models.chain_head.c.seq, models.chain_head.c.mac).where(
+    models.chain_head.c.chain_id == bindparam("chain_id")
+)
+_LOCK_HEAD = _SELECT_HEAD.with_for_update()
+_INSERT_EVENT = insert(models.event)
+_ADVANCE_HEAD = (
+    update(models.chain_head)
+    .where(models.chain_head.c.chain_id == bindparam("head_chain_id"))
+    .values(seq=bindparam("seq"), mac=bindparam("mac"), updated_at=bindparam("updated_at"))
+)
+
+
+class AuditTrail:
+    """Appends to and verifies the hash chains. One per process."""
+
+    def __init__(self, *, key: bytes, clock: Clock) -> None:
+        self._key = key
+        self.clock = clock
+
+    def record(self, db: Connection, rec: AuditRecord) -> AuditEntry:
+        """Append ``rec`` to its chain, in the caller's transaction."""
+        chain_id = rec.patient_id or SYSTEM_CHAIN
+        prev_seq, prev_mac = self._lock_head(db, chain_id)
+        entry = AuditEntry(
+            chain_id=chain_id,
+            seq=prev_seq + 1,
+            id=new_id(),
+            recorded_at=self.clock.now(),
+            tag=str(rec.tag),
+            outcome=str(rec.outcome),
+            actor_kind=str(rec.actor.kind),
+            actor_id=rec.actor.id,
+            actor_label=rec.actor.label,
+            mode=rec.mode,
+            entity=rec.entity,
+            detail=dict(rec.detail),
+            request_id=request_id_var.get(),
+        )
+        detail = orjson.dumps(entry.detail, option=orjson.OPT_SORT_KEYS).decode()
+        mac = self._mac(entry, prev_mac=prev_mac, detail=detail)
+        db.execute(
+            _INSERT_EVENT,
+            {
+                "chain_id": chain_id,
+                "seq": entry.seq,
+                "id": entry.id,
+                "prev_mac": prev_mac,
+                "mac": mac,
+                "recorded_at": entry.recorded_at,
+                "tag": entry.tag,
+                "outcome": entry.outcome,
+                "actor_kind": entry.actor_kind,
+                "actor_id": entry.actor_id,
+                "actor_label": entry.actor_label,
+                "mode": entry.mode,
+                "entity": entry.entity,
+                "detail": detail,
+                "request_id": entry.request_id,
+            },
+        )
+        db.execute(
+            _ADVANCE_HEAD,
+            {
+                "head_chain_id": chain_id,
+                "seq": entry.seq,
+                "mac": mac,
+                "updated_at": entry.recorded_at,
+            },
+        )
+        return entry
+
+    def _lock_head(self, db: Connection, chain_id: str) -> tuple[int, str]:
+        """Read the chain's tail, holding its row lock until the transaction ends.
+
+        On PostgreSQL ``FOR UPDATE`` makes concurrent appends to one chain wait for each other
+        (without it two requests would both extend the same tail: a fork). SQLite has a single
+        writer, which serialises them already.
+        """
+        stmt = _LOCK_HEAD if db.dialect.name == "postgresql" else _SELECT_HEAD
+        row = db.execute(stmt, {"chain_id": chain_id}).first()
+        if row is None:
+            insert_or_ignore(
+                db,
+                models.chain_head,
+                {"chain_id": chain_id, "seq": 0, "mac": GENESIS, "updated_at": self.clock.now()},
+                key="chain_id",
+            )
+            row = db.execute(stmt, {"chain_id": chain_id}).one()
+        return int(row.seq), str(row.mac)
+
+    def _mac(self, entry: Any, *, prev_mac: str, detail: str) -> str:
+        """The MAC of an event given as an AuditEntry or a stored row (same attribute names)."""
+        return event_mac(
+            self._key,
+            chain_id=entry.chain_id,
+            seq=entry.seq,
+            prev_mac=prev_mac,
+            event_id=entry.id,
+            recorded_at=entry.recorded_at,
+            tag=entry.tag,
+            outcome=entry.outcome,
+            actor_kind=entry.actor_kind,
+            actor_id=entry.actor_id,
+            actor_label=entry.actor_label,
+            mode=entry.mode,
+            entity=entry.entity,
+            detail=detail,
+            request_id=entry.request_id,
+        )
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def chain_events(
+        self, db: Connection, *, chain_id: str, limit: int = 50, before_seq: int | None = None
+    ) -> list[AuditEntry]:
+        """The newest events of one chain (a patient's access history), newest first."""
+        stmt = select(models.event).where(models.event.c.chain_id == chain_id)
+        if before_seq is not None:
+            stmt = stmt.where(models.event.c.seq < before_seq)
+        rows = db.execute(stmt.order_by(models.event.c.seq.desc()).limit(limit)).all()
+        return [_entry(row._mapping) for row in rows]  # noqa: SLF001 - public SQLAlchemy API
+
+    # --- verification ---------------------------------------------------------------------------
+
+    def verify(
+        self, db: Connection, *, progress: Callable[[int], None] | None = None
+    ) -> VerifyReport:
+        """Recompute every chain; report the first break, or none.
+
+        Detects an edited row (its MAC), a deleted or inserted row (the sequence and the
+        previous-MAC link), reordered rows (both), and a truncated tail (the chain head).
+        """
+        started = time.perf_counter()
+        head_order = _byte_order(db, models.chain_head.c.chain_id)
+        event_order = _byte_order(db, models.event.c.chain_id, models.event.c.seq)
+        # Server-side cursors on PostgreSQL: memory stays flat at any number of events; both are
+        # closed even when the walk stops at the first break.
+        with (
+            _stream(db, select(models.chain_head).order_by(*head_order)) as heads,
+            _stream(db, select(models.event).order_by(*event_order)) as events,
+        ):
+            walker = _ChainWalker(self, iter(heads))
+            first_break = None
+            for row in events:
+                first_break = walker.feed(row)
+                if first_break is not None:
+                    break
+                if progress is not None and walker.events % _VERIFY_BATCH == 0:
+                    progress(_VERIFY_BATCH)
+            else:
+                first_break = walker.finish()
+        return VerifyReport(
+            chains=walker.chains,
+            events=walker.events,
+            seconds=time.perf_counter() - started,
+            first_break=first_break,
+        )
+
+    def check_event(self, row: Any, expected_seq: int, running_mac: str) -> ChainBreak | None:
+        """Check one stored event against its expected place in the chain."""
+        if row.seq != expected_seq:
+            return ChainBreak(row.chain_id, expected_seq, "an event is missing or was inserted")
+        if row.prev_mac != running_mac:
+            return ChainBreak(row.chain_id, row.seq, "the link to the previous event is broken")
+        if self._mac(row, prev_mac=row.prev_mac, detail=row.detail) != row.mac:
+            return ChainBreak(row.chain_id, row.seq, "the event was altered")
+        return None
+
+    def record_verification(self, db: Connection, report: VerifyReport, actor: Any) -> None:
+        self.record(
+            db,
+            AuditRecord(
+                tag=EventTag.AUDIT_CHAIN_VERIFY,
+                outcome=Outcome.SUCCESS if report.ok else Outcome.ERROR,
+                actor=actor,
+                patient_id=None,
+                detail={"chains": report.chains, "events": report.events, "ok": report.ok},
+            ),
+        )
+
+
+class _ChainWalker:
+    """Walks the events in (chain, seq) order beside the chain heads, in the same order."""
+
+    def __init__(self, trail: AuditTrail, heads: Iterator[Any]) -> None:
+        self._trail = trail
+        self._heads = heads
+        self._head = next(heads, None)
+        self.current: str | None = None
+        self.expected_seq = 0
+        self.running_mac = GENESIS
+        self.chains = 0
+        self.events = 0
+
+    def feed(self, row: Any) -> ChainBreak | None:
+        if row.chain_id != self.current:
+            if self.current is not None and (broken := self._close_chain()) is not None:
+                return broken
+            self.current, self.expected_seq, self.running_mac = row.chain_id, 0, GENESIS
+            self.chains += 1
+        self.expected_seq += 1
+        self.events += 1
+        broken = self._trail.check_event(row, self.expected_seq, self.running_mac)
+        self.running_mac = row.mac
+        return broken
+
+    def finish(self) -> ChainBreak | None:
+        if self.current is not None and (broken := self._close_chain()) is not None:
+            return broken
+        return self._skip_empty_heads(until=None)
+
+    def _close_chain(self) -> ChainBreak | None:
+        current = self.current
+        assert current is not None
+        if (broken := self._skip_empty_heads(until=current)) is not None:
+            return broken
+        head = self._head
+        if head is None or head.chain_id != current:
+            return ChainBreak(current, self.expected_seq, "the chain has no head")
+        if head.seq != self.expected_seq or head.mac != self.running_mac:
+            reason = "the chain's last events are missing (its head points further)"
+            return ChainBreak(current, self.expected_seq + 1, reason)
+        self._head = next(self._heads, None)
+        return None
+
+    def _skip_empty_heads(self, *, until: str | None) -> ChainBreak | None:
+        """Pass heads of chains that have no events (before ``until``); a non-empty one means
+        its events were deleted."""
+        while self._head is not None and (until is None or self._head.chain_id < until):
+            if self._head.seq != 0:
+                return ChainBreak(self._head.chain_id, 1, "the chain's events are missing")
+            self._head = next(self._heads, None)
+        return None
+
+
+def _byte_order(db: Connection, chain_column: Any, *rest: Any) -> tuple[Any, ...]:
+    # Byte order on both databases, so that the event and head streams merge in Python's string
+    # order whatever the PostgreSQL collation.
+    first = collate(chain_column, "C") if db.dialect.name == "postgresql" else chain_column
+    return (first, *rest)
+
+
+def _stream(db: Connection, stmt: Select[Any]) -> Any:
+    """A streamed result, usable as a context manager that closes its cursor."""
+    return db.execute(stmt.execution_options(yield_per=_VERIFY_BATCH))
+
+
+def _entry(row: Any) -> AuditEntry:
+    detail = row["detail"]
+    return AuditEntry(
+        chain_id=row["chain_id"],
+        seq=row["seq"],
+        id=row["id"],
+        recorded_at=row["recorded_at"],
+        tag=row["tag"],
+        outcome=row["outcome"],
+        actor_kind=row["actor_kind"],
+        actor_id=row["actor_id"],
+        actor_label=row["actor_label"],
+        mode=row["mode"],
+        entity=row["entity"],
+        detail=orjson.loads(detail) if isinstance(detail, str) else detail,
+        request_id=row["request_id"],
+    )

@@ -1,0 +1,87 @@
+"""Typed event tags, ``area:subject:action``, and their FHIR AuditEvent codes.
+
+The codes come from the standard systems AuditEvent uses: the DICOM audit event types
+(http://dicom.nema.org/resources/ontology/DCM), the FHIR audit-event-type and
+restful-interaction systems, and the AuditEvent action codes (C, R, U, D, E).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+DCM = "http://dicom.nema.org/resources/ontology/DCM"
+AUDIT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
+RESTFUL = "http://hl7.org/fhir/restful-interaction"
+
+
+class EventTag(StrEnum):
+    RECORD_RESOURCE_CREATE = "record:resource:create"
+    RECORD_RESOURCE_READ = "record:resource:read"
+    RECORD_RESOURCE_VREAD = "record:resource:vread"
+    RECORD_RESOURCE_UPDATE = "record:resource:update"
+    RECORD_RESOURCE_DELETE = "record:resource:delete"
+    RECORD_RESOURCE_HISTORY = "record:resource:history"
+    RECORD_RESOURCE_SEARCH = "record:resource:search"
+    RECORD_BLOB_READ = "record:blob:read"
+    STORAGE_KEY_ROTATE = "storage:key:rotate"
+    STORAGE_KEY_DESTROY = "storage:key:destroy"
+    AUTHZ_CLIENT_REGISTER = "authz:client:register"
+    AUTHZ_CLIENT_DISABLE = "authz:client:disable"
+    AUTHZ_TOKEN_ISSUE = "authz:token:issue"  # noqa: S105 - an event name, not a secret
+    AUTHZ_TOKEN_REFUSE = "authz:token:refuse"  # noqa: S105 - an event name, not a secret
+    AUDIT_CHAIN_VERIFY = "audit:chain:verify"
+
+
+class Outcome(StrEnum):
+    """The outcome of the audited action, mapped to AuditEvent.outcome codes."""
+
+    SUCCESS = "success"  # 0
+    REFUSED = "refused"  # 4: refused by the access rules (the caller saw "not found")
+    NOT_FOUND = "not-found"  # 4
+    INVALID = "invalid"  # 4: the request was malformed or invalid
+    CONFLICT = "conflict"  # 4
+    GONE = "gone"  # 4
+    ERROR = "error"  # 8: the server failed
+
+
+OUTCOME_CODES = {
+    Outcome.SUCCESS: "0",
+    Outcome.REFUSED: "4",
+    Outcome.NOT_FOUND: "4",
+    Outcome.INVALID: "4",
+    Outcome.CONFLICT: "4",
+    Outcome.GONE: "4",
+    Outcome.ERROR: "8",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCoding:
+    type_system: str
+    type_code: str
+    type_display: str
+    subtype_system: str | None
+    subtype_code: str | None
+    action: str  # C R U D E
+
+
+_REST = (AUDIT_TYPE, "rest", "RESTful Operation")
+
+CODES: dict[EventTag, AuditCoding] = {
+    EventTag.RECORD_RESOURCE_CREATE: AuditCoding(*_REST, RESTFUL, "create", "C"),
+    EventTag.RECORD_RESOURCE_READ: AuditCoding(*_REST, RESTFUL, "read", "R"),
+    EventTag.RECORD_RESOURCE_VREAD: AuditCoding(*_REST, RESTFUL, "vread", "R"),
+    EventTag.RECORD_RESOURCE_UPDATE: AuditCoding(*_REST, RESTFUL, "update", "U"),
+    EventTag.RECORD_RESOURCE_DELETE: AuditCoding(*_REST, RESTFUL, "delete", "D"),
+    EventTag.RECORD_RESOURCE_HISTORY: AuditCoding(*_REST, RESTFUL, "history-instance", "R"),
+    EventTag.RECORD_RESOURCE_SEARCH: AuditCoding(*_REST, RESTFUL, "search-type", "E"),
+    EventTag.RECORD_BLOB_READ: AuditCoding(*_REST, RESTFUL, "read", "R"),
+    EventTag.STORAGE_KEY_ROTATE: AuditCoding(DCM, "110113", "Security Alert", None, None, "E"),
+    EventTag.STORAGE_KEY_DESTROY: AuditCoding(DCM, "110113", "Security Alert", None, None, "D"),
+    EventTag.AUTHZ_CLIENT_REGISTER: AuditCoding(DCM, "110113", "Security Alert", None, None, "C"),
+    EventTag.AUTHZ_CLIENT_DISABLE: AuditCoding(DCM, "110113", "Security Alert", None, None, "U"),
+    EventTag.AUTHZ_TOKEN_ISSUE: AuditCoding(DCM, "110114", "User Authentication", None, None, "E"),
+    EventTag.AUTHZ_TOKEN_REFUSE: AuditCoding(DCM, "110114", "User Authentication", None, None, "E"),
+    EventTag.AUDIT_CHAIN_VERIFY: AuditCoding(DCM, "110113", "Security Alert", None, None, "E"),
+}

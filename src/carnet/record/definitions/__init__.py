@@ -1,0 +1,226 @@
+"""The official FHIR R4 definitions the record works from, as compact tables.
+
+The tables under ``data/`` are generated from HL7's packages by ``scripts/fhir_definitions.py``
+(never edited by hand; ``--check`` verifies them): the R4 JSON schema without descriptions, the
+SearchParameters reduced to one expression per resource type, the patient CompartmentDefinition
+and the structural rules the schema cannot express. ``get_definitions()`` loads them once per
+process; everything here is immutable, so it is shared freely between threads.
+
+Expressions are stored ready for fhirpathpy: ``X as T`` became ``X.ofType(T)`` and
+``.where(resolve() is T)`` became a ``resolve_types`` filter on the parameter (fhirpathpy has no
+``resolve()``), and Resource-level expressions are rooted at the concrete type here, because
+fhirpathpy does not match ``Resource.meta.tag`` against an Observation.
+
+The patient compartment: a resource type is in it when ``patient_compartment_params`` is not
+empty, and the resource belongs to the patients those parameters reference. ``Patient`` is the
+exception (see ``PATIENT_IS_SELF``): a Patient resource's compartment is its own id.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, Literal, cast
+
+import orjson
+
+SearchParamType = Literal[
+    "number", "date", "string", "token", "reference", "composite", "quantity", "uri", "special"
+]
+SEARCH_PARAMETER_URL = "http://hl7.org/fhir/SearchParameter/"
+PATIENT_IS_SELF = "Patient"
+"""The one type whose patient compartment is the resource itself (its own id), whatever its
+``link`` parameter (listed by the CompartmentDefinition) says."""
+_RESOURCE_ROOT = "Resource."
+_NOT_A_TARGET = frozenset({"Parameters"})  # never stored, so never referenced
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One part of a composite parameter: the parameter it takes its type from, and the
+    expression evaluated relative to the composite's own expression."""
+
+    param: str
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParam:
+    """One official search parameter, as it applies to one resource type."""
+
+    code: str
+    type: SearchParamType
+    expression: str | None
+    """This type's branches of the official expression, rewritten for fhirpathpy."""
+    url: str
+    branches: tuple[str, ...] = ()
+    """The top-level ``|`` branches of ``expression``, evaluated one by one by the indexer."""
+    targets: tuple[str, ...] = ()
+    resolve_types: tuple[str, ...] = ()
+    """From ``.where(resolve() is T)``: keep only references to these types (empty: all)."""
+    components: tuple[Component, ...] = ()
+    comparators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRules:
+    """What the JSON schema cannot check on one kind of JSON object (a type or backbone)."""
+
+    path: str
+    """The element path, e.g. ``Observation.component``."""
+    definition: str
+    """The JSON schema definition of those objects, e.g. ``Observation_Component``."""
+    choices: Mapping[str, tuple[str, ...]]
+    """Choice groups (``value`` for ``value[x]``) and their allowed type suffixes."""
+    required: tuple[str, ...]
+    """``min >= 1`` elements the schema leaves unchecked; choices end in ``[x]``."""
+
+
+def split_union(expression: str) -> tuple[str, ...]:
+    """The top-level ``|`` branches of a FHIRPath expression (quotes and parentheses kept)."""
+    branches: list[str] = []
+    depth, quoted, start = 0, False, 0
+    for index, char in enumerate(expression):
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and char == "|":
+            branches.append(expression[start:index].strip())
+            start = index + 1
+    branches.append(expression[start:].strip())
+    return tuple(branch for branch in branches if branch)
+
+
+class Definitions:
+    """The R4 tables, loaded from the package data (use ``get_definitions()``)."""
+
+    def __init__(self) -> None:
+        schema = cast("dict[str, Any]", orjson.loads(gzip.decompress(_read("fhir.schema.json.gz"))))
+        self.schema: dict[str, Any] = schema
+        """The compact R4 JSON schema (draft-06); treat as read-only."""
+        self.resource_types: frozenset[str] = frozenset(schema["discriminator"]["mapping"])
+        self._params = _load_params(orjson.loads(_read("search-parameters.json")), self)
+        self._compartment: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {
+                name: tuple(params)
+                for name, params in orjson.loads(_read("compartment-patient.json")).items()
+            }
+        )
+        structure = _load_structure(orjson.loads(_read("structure.json")))
+        self.structure: Mapping[str, NodeRules] = MappingProxyType(structure)
+        """Structural rules by element path (``Observation.component``)."""
+        self.rules_by_definition: Mapping[str, NodeRules] = MappingProxyType(
+            {rules.definition: rules for rules in structure.values()}
+        )
+        """The same rules by JSON schema definition name (``Observation_Component``)."""
+
+    def search_params(self, resource_type: str) -> tuple[SearchParam, ...]:
+        """Every search parameter of the type, Resource-level ones included (empty if unknown)."""
+        return tuple(self._params.get(resource_type, {}).values())
+
+    def search_param(self, resource_type: str, code: str) -> SearchParam | None:
+        """One parameter of the type by its code, or None."""
+        return self._params.get(resource_type, {}).get(code)
+
+    def patient_compartment_params(self, resource_type: str) -> tuple[str, ...]:
+        """The parameters placing a resource in a patient's compartment, in the official order.
+
+        Empty when the type is in no patient compartment. For ``Patient`` this is ``("link",)``,
+        but a Patient's own compartment is its id (``PATIENT_IS_SELF``).
+        """
+        return self._compartment.get(resource_type, ())
+
+    def in_patient_compartment(self, resource_type: str) -> bool:
+        """Whether resources of this type belong to a patient's compartment."""
+        return resource_type == PATIENT_IS_SELF or resource_type in self._compartment
+
+    def any_target(self) -> tuple[str, ...]:
+        """The targets of a reference parameter that may point at any resource type."""
+        return tuple(sorted(self.resource_types - _NOT_A_TARGET))
+
+
+def _read(name: str) -> bytes:
+    return (resources.files(__package__) / "data" / name).read_bytes()
+
+
+def _load_params(
+    table: dict[str, dict[str, Any]], definitions: Definitions
+) -> dict[str, dict[str, SearchParam]]:
+    """Per type, its parameters keyed by code, with the Resource-level ones rooted at it."""
+    any_target = definitions.any_target()
+    common = table.get("Resource", {})
+    loaded: dict[str, dict[str, SearchParam]] = {}
+    for resource_type in sorted(definitions.resource_types):
+        params = {
+            code: _param(code, row, resource_type, any_target)
+            for code, row in sorted(common.items())
+        }
+        for code, row in sorted(table.get(resource_type, {}).items()):
+            params[code] = _param(code, row, resource_type, any_target)
+        loaded[resource_type] = params
+    return loaded
+
+
+def _param(
+    code: str, row: dict[str, Any], resource_type: str, any_target: tuple[str, ...]
+) -> SearchParam:
+    expression: str | None = row.get("expression")
+    branches: tuple[str, ...] = ()
+    if expression is not None:
+        branches = tuple(
+            resource_type + "." + branch.removeprefix(_RESOURCE_ROOT)
+            if branch.startswith(_RESOURCE_ROOT)
+            else branch
+            for branch in split_union(expression)
+        )
+        expression = " | ".join(branches)
+    targets = tuple(row.get("targets", ()))
+    return SearchParam(
+        code=code,
+        type=row["type"],
+        expression=expression,
+        url=SEARCH_PARAMETER_URL + row["id"],
+        branches=branches,
+        targets=any_target if targets == ("*",) else targets,
+        resolve_types=tuple(row.get("resolve", ())),
+        components=tuple(
+            Component(param=part["param"], expression=part["expression"])
+            for part in row.get("components", ())
+        ),
+        comparators=tuple(row.get("comparators", ())),
+    )
+
+
+def _load_structure(table: dict[str, dict[str, Any]]) -> dict[str, NodeRules]:
+    return {
+        path: NodeRules(
+            path=path,
+            definition=row["definition"],
+            choices=MappingProxyType(
+                {group: tuple(suffixes) for group, suffixes in row.get("choices", {}).items()}
+            ),
+            required=tuple(row.get("required", ())),
+        )
+        for path, row in table.items()
+    }
+
+
+_lock = threading.Lock()
+_loaded: Definitions | None = None
+
+
+def get_definitions() -> Definitions:
+    """The process-wide Definitions, loaded on first use (thread-safe)."""
+    global _loaded  # noqa: PLW0603 - a load-once cache of immutable tables
+    if _loaded is None:
+        with _lock:
+            if _loaded is None:
+                _loaded = Definitions()
+    return _loaded

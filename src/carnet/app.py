@@ -1,0 +1,153 @@
+"""Builds the ASGI application: the only module that knows every HTTP surface.
+
+``/`` the portal, ``/fhir`` the FHIR R4 API, ``/oauth2`` and ``/.well-known`` the authorization
+server, ``/healthz`` and ``/readyz`` for load balancers. Every response carries a request id and
+strict security headers; one access-log line per request names the route shape, never the query
+string (FHIR searches carry identifiers there).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import uuid4
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from carnet.authz.routes import build_routes as build_authz_routes
+from carnet.core.logging import request_id_var
+from carnet.fhir.app import build_fhir_app
+from carnet.fhir.interactions import FhirDeps
+from carnet.runtime import Runtime, build_runtime
+from carnet.settings import load_settings
+from carnet.web.home import build_home_router
+
+log = logging.getLogger("carnet.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
+_PLAIN_SEGMENT = re.compile(r"^[A-Za-z_$.\-]{1,40}$")
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (
+        b"content-security-policy",
+        (
+            b"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+            b"form-action 'self'; frame-ancestors 'none'"
+        ),
+    ),
+    # Health data must not linger in shared caches or the browser's back-forward cache.
+    (b"cache-control", b"no-store"),
+]
+
+
+def path_shape(path: str) -> str:
+    """The path with ids replaced, safe to log: ``/fhir/Patient/{id}/_history/{id}``."""
+    return "/".join(
+        segment if not segment or _PLAIN_SEGMENT.match(segment) else "{id}"
+        for segment in path.split("/")
+    )
+
+
+class RequestContextMiddleware:
+    """Request id, security headers and the access log line."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.headers = list(_SECURITY_HEADERS)
+        if hsts:
+            self.headers.append((b"strict-transport-security", b"max-age=63072000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                existing = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in existing]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    *extra,
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s %s %.1fms", scope["method"], path_shape(scope["path"]), status, elapsed)
+            request_id_var.reset(token)
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    """The application; builds its runtime from the settings unless one is given (tests)."""
+    rt = runtime or build_runtime(load_settings())
+    settings = rt.settings
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        rt.record.warm_up(frozenset({"Patient", "Observation", "Condition", "Encounter"}))
+        if settings.jobs.worker_in_server:
+            worker = rt.worker()
+            rt.workers.append(worker)
+            worker.start_thread()
+        yield
+        for worker in rt.workers:
+            worker.stop()
+        if runtime is None:
+            rt.close()
+
+    app = FastAPI(
+        title="Carnet",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    fhir = build_fhir_app(
+        FhirDeps(
+            database=rt.database,
+            record=rt.record,
+            authz=rt.authz,
+            settings=settings.fhir,
+            base_url=settings.fhir_base_url,
+        )
+    )
+    app.router.routes.append(Mount("/fhir", app=fhir))
+    app.router.routes.extend(build_authz_routes(rt.authz, rt.database))
+    app.include_router(build_home_router(fhir_base_url=settings.fhir_base_url))
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        with rt.transaction(readonly=True) as db:
+            db.execute(text("SELECT 1"))
+        return JSONResponse({"status": "ready"})
+
+    app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
+    app.state.runtime = rt
+    return app

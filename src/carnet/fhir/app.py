@@ -1,0 +1,70 @@
+"""The FHIR sub-application mounted at ``/fhir``."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from carnet.core.errors import CarnetError, ClientError, Issue, NotFound
+from carnet.fhir.capability import capability_statement
+from carnet.fhir.http import check_accept, json_response
+from carnet.fhir.interactions import FhirDeps, Interactions
+from carnet.fhir.outcome import MethodNotAllowed, error_response
+
+
+def build_fhir_app(deps: FhirDeps) -> Starlette:
+    """Routes, and errors rendered as OperationOutcome (never HTML, never a stack trace)."""
+    api = Interactions(deps)
+    published = deps.record.clock.now()
+
+    async def metadata(request: Request) -> Response:
+        check_accept(request)
+        return json_response(
+            capability_statement(
+                base_url=deps.base_url,
+                resource_types=deps.record.resource_types,
+                authz=deps.authz,
+                published=published,
+            )
+        )
+
+    async def smart_configuration(_request: Request) -> Response:
+        return json_response(deps.authz.smart_configuration(), media_type="application/json")
+
+    routes = [
+        Route("/metadata", metadata, methods=["GET"]),
+        Route("/.well-known/smart-configuration", smart_configuration, methods=["GET"]),
+        Route("/{type}", api.create, methods=["POST"]),
+        Route("/{type}/{id}", api.read, methods=["GET"]),
+        Route("/{type}/{id}", api.update, methods=["PUT"]),
+        Route("/{type}/{id}", api.delete, methods=["DELETE"]),
+        Route("/{type}/{id}/_history", api.history, methods=["GET"]),
+        Route("/{type}/{id}/_history/{version}", api.vread, methods=["GET"]),
+    ]
+
+    async def on_error(_request: Request, exc: Exception) -> Response:
+        return error_response(exc)
+
+    async def on_http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            error: ClientError = MethodNotAllowed(
+                "method", issues=[Issue("not-supported", "This interaction is not supported here.")]
+            )
+        else:
+            error = NotFound("no route", issues=[Issue("not-found", "No such FHIR endpoint.")])
+        return error_response(error)
+
+    return Starlette(
+        routes=routes,
+        exception_handlers={
+            # Carnet's own errors are answered here; anything else reaches the server-error
+            # handler, which answers the same OperationOutcome 500 and lets the server log it.
+            CarnetError: on_error,
+            HTTPException: on_http_error,
+            Exception: on_error,
+        },
+    )

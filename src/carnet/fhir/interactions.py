@@ -1,0 +1,211 @@
+"""The instance and type interactions: read, vread, create, update, delete, history.
+
+Each handler parses, calls one repository method inside a transaction in the threadpool, and
+renders. The transaction commits when the repository raised a ClientError too, so the audit
+event of a refusal or a failure is kept (core.errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from carnet.access.schemas import AccessContext, Action
+from carnet.authz.service import Authz
+from carnet.core.db import Database
+from carnet.core.errors import InvalidInput, Issue
+from carnet.fhir.auth import access_context, require_scope
+from carnet.fhir.config import FhirSettings
+from carnet.fhir.http import (
+    check_accept,
+    check_id,
+    check_version,
+    json_response,
+    parse_if_match,
+    prefer_return,
+    read_json_body,
+    resource_response,
+)
+from carnet.record.service import HistoryEntry, Record, Repository
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FhirDeps:
+    """What the FHIR handlers need, handed over by the app factory."""
+
+    database: Database
+    record: Record
+    authz: Authz
+    settings: FhirSettings
+    base_url: str
+
+
+class Interactions:
+    def __init__(self, deps: FhirDeps) -> None:
+        self.deps = deps
+
+    async def _call(
+        self,
+        request: Request,
+        resource_type: str,
+        action: Action,
+        work: Callable[[Repository], T],
+    ) -> T:
+        def run() -> T:
+            ctx = access_context(request, self.deps.authz)
+            require_scope(ctx, resource_type, action)
+            return self._in_transaction(ctx, work)
+
+        return await run_in_threadpool(run)
+
+    def _in_transaction(self, ctx: AccessContext, work: Callable[[Repository], T]) -> T:
+        with self.deps.database.transaction() as db:
+            return work(self.deps.record.repository(db=db, ctx=ctx))
+
+    async def read(self, request: Request) -> Response:
+        check_accept(request)
+        resource_type, resource_id = _type_and_id(request)
+        stored = await self._call(
+            request, resource_type, Action.READ, lambda repo: repo.read(resource_type, resource_id)
+        )
+        if request.headers.get("if-none-match", "").strip() == stored.etag:
+            return Response(status_code=304, headers={"ETag": stored.etag})
+        return resource_response(stored, self.deps.base_url)
+
+    async def vread(self, request: Request) -> Response:
+        check_accept(request)
+        resource_type, resource_id = _type_and_id(request)
+        version = check_version(request.path_params["version"])
+        stored = await self._call(
+            request,
+            resource_type,
+            Action.READ,
+            lambda repo: repo.vread(resource_type, resource_id, version),
+        )
+        return resource_response(stored, self.deps.base_url)
+
+    async def create(self, request: Request) -> Response:
+        check_accept(request)
+        resource_type = request.path_params["type"]
+        body = await read_json_body(request, self.deps.settings.max_body_bytes)
+        if body.get("resourceType") != resource_type:
+            body = _mismatch(body, resource_type)
+        body.pop("id", None)  # a create ignores any id the client sent (the server assigns it)
+        stored = await self._call(
+            request, resource_type, Action.CREATE, lambda repo: repo.create(body)
+        )
+        return resource_response(
+            stored,
+            self.deps.base_url,
+            status=201,
+            location=True,
+            prefer=prefer_return(request),
+            message="Created.",
+        )
+
+    async def update(self, request: Request) -> Response:
+        check_accept(request)
+        resource_type, resource_id = _type_and_id(request)
+        if_match = parse_if_match(request)
+        body = await read_json_body(request, self.deps.settings.max_body_bytes)
+        outcome = await self._call(
+            request,
+            resource_type,
+            Action.UPDATE,
+            lambda repo: repo.update(resource_type, resource_id, body, if_match=if_match),
+        )
+        return resource_response(
+            outcome.resource,
+            self.deps.base_url,
+            status=201 if outcome.created else 200,
+            location=outcome.created,
+            prefer=prefer_return(request),
+            message="Created." if outcome.created else "Updated.",
+        )
+
+    async def delete(self, request: Request) -> Response:
+        resource_type, resource_id = _type_and_id(request)
+        outcome = await self._call(
+            request,
+            resource_type,
+            Action.DELETE,
+            lambda repo: repo.delete(resource_type, resource_id),
+        )
+        headers = {} if outcome.version is None else {"ETag": f'W/"{outcome.version}"'}
+        return Response(status_code=204, headers=headers)
+
+    async def history(self, request: Request) -> Response:
+        check_accept(request)
+        resource_type, resource_id = _type_and_id(request)
+        count = _count(request, self.deps.settings.history_max_count)
+        entries = await self._call(
+            request,
+            resource_type,
+            Action.READ,
+            lambda repo: repo.history(resource_type, resource_id, count=count),
+        )
+        return json_response(_history_bundle(entries, self.deps.base_url))
+
+
+def _type_and_id(request: Request) -> tuple[str, str]:
+    return request.path_params["type"], check_id(request.path_params["id"])
+
+
+def _mismatch(body: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    del body
+    issue = Issue(
+        "invalid",
+        f"The body's resourceType must be {resource_type}, as in the URL.",
+        f"{resource_type}.resourceType",
+    )
+    raise InvalidInput("resourceType mismatch", issues=[issue])
+
+
+def _count(request: Request, maximum: int) -> int:
+    raw = request.query_params.get("_count")
+    if raw is None:
+        return min(100, maximum)
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        issue = Issue("value", f"_count must be a whole number from 1 to {maximum}.")
+        raise InvalidInput("_count", issues=[issue])
+    return int(raw)
+
+
+def _history_bundle(entries: list[HistoryEntry], base_url: str) -> dict[str, Any]:
+    bundle_entries = []
+    for entry in entries:
+        url = f"{entry.resource_type}/{entry.id}"
+        item: dict[str, Any] = {
+            "fullUrl": f"{base_url}/{url}",
+            "request": {
+                "method": entry.method,
+                "url": url if entry.method != "POST" else entry.resource_type,
+            },
+            "response": {
+                "status": "204"
+                if entry.method == "DELETE"
+                else ("201" if entry.version == 1 else "200"),
+                "etag": f'W/"{entry.version}"',
+                "lastModified": entry.last_updated.isoformat(timespec="milliseconds").replace(
+                    "+00:00", "Z"
+                ),
+            },
+        }
+        if entry.body is not None:
+            # The stored bytes go out as they are: no parse and re-serialise per version.
+            item["resource"] = orjson.Fragment(entry.body)
+        bundle_entries.append(item)
+    return {
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": len(bundle_entries),
+        "entry": bundle_entries,
+    }

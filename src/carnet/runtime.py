@@ -1,0 +1,119 @@
+"""The process's services, built once from the settings by the entry points (app and CLI).
+
+Start-up order is explicit, as in Medplum's ``initAppServices``: settings checked → logging →
+database → keys (generated in dev) → audit → record → jobs → authorization server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from carnet.access import service as access_service
+from carnet.audit.service import AuditTrail
+from carnet.authz.service import Authz
+from carnet.core.actor import CARNET
+from carnet.core.clock import Clock, SystemClock
+from carnet.core.db import Database
+from carnet.core.errors import ConfigurationError
+from carnet.core.logging import configure_logging
+from carnet.jobs.service import JobQueue, Worker
+from carnet.record.service import Record, Repository
+from carnet.settings import Settings
+from carnet.storage.service import Storage
+
+SYSTEM_SCOPES = "system/*.cruds"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    database: Database
+    storage: Storage
+    audit: AuditTrail
+    record: Record
+    jobs: JobQueue
+    authz: Authz
+    workers: list[Worker] = field(default_factory=list)
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[Connection]:
+        return self.database.transaction(readonly=readonly)
+
+    @contextmanager
+    def carnet_repository(self) -> Iterator[Repository]:
+        """A repository acting as Carnet itself (CLI, seeding), in its own transaction."""
+        ctx = access_service.AccessContext(
+            actor=CARNET, scopes=access_service.ScopeSet.parse(SYSTEM_SCOPES)
+        )
+        with self.transaction() as db:
+            yield self.record.repository(db=db, ctx=ctx)
+
+    def worker(self, *, name: str | None = None) -> Worker:
+        return Worker(queue=self.jobs, transaction=self.transaction, name=name)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.database.dispose()
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, configure_logs: bool = True
+) -> Runtime:
+    """Check the settings and build every process-wide service."""
+    settings.check_safe_to_start()
+    if configure_logs:
+        configure_logging(level=settings.logging.level, json=settings.json_logs)
+    clock = clock or SystemClock()
+    database = Database(settings.database_url, pool_size=settings.database.pool_size)
+    storage = Storage.from_settings(
+        settings.storage,
+        data_dir=settings.data_dir,
+        clock=clock,
+        create_keys=settings.generates_dev_keys,
+    )
+    if settings.is_production and storage.keyring.generated:
+        raise ConfigurationError(
+            "refusing to start in prod: the keyring was generated for development; "
+            "provision a production keyring (see docs/security.md)"
+        )
+    audit = AuditTrail(key=storage.keyring.audit_key, clock=clock)
+    record = Record(storage=storage, audit=audit, clock=clock)
+    jobs = JobQueue(settings=settings.jobs, clock=clock)
+    authz = Authz.from_settings(
+        settings.authz,
+        issuer=settings.public_base_url.rstrip("/"),
+        fhir_base_url=settings.fhir_base_url,
+        signing_key_file=settings.signing_key_file,
+        create_keys=settings.generates_dev_keys,
+        client_secrets_allowed=settings.client_secrets_allowed,
+        production=settings.is_production,
+        clock=clock,
+        audit=audit,
+    )
+    runtime = Runtime(
+        settings=settings,
+        clock=clock,
+        database=database,
+        storage=storage,
+        audit=audit,
+        record=record,
+        jobs=jobs,
+        authz=authz,
+    )
+    register_jobs(runtime)
+    return runtime
+
+
+def register_jobs(runtime: Runtime) -> None:
+    """Every job kind the process can run (the handlers live in their areas)."""
+    storage = runtime.storage
+    runtime.jobs.register("storage:sweep-blobs", lambda db, _payload: _sweep(storage, db))
+
+
+def _sweep(storage: Storage, db: Connection) -> None:
+    storage.sweep_blobs(db)

@@ -1,0 +1,78 @@
+"""A copy of the database reveals none of the demo patients' names, INS or birth dates.
+
+The whole demo population goes through the real path (validation, encryption, blind indexes,
+audit); then the SQLite file (with its WAL) or a ``pg_dump`` of the PostgreSQL database is read
+as bytes and searched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from carnet.demo import service as demo_service
+from carnet.demo.population import generate_directory, generate_patients
+from carnet.runtime import Runtime
+
+SEED = 20_261_125
+COUNT = 6
+
+
+def _fold(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _secrets(directory_names: set[str]) -> set[str]:
+    """Every name, INS and birth date of the seeded patients, in the forms a leak would take."""
+    found: set[str] = set()
+    directory = generate_directory(seed=SEED)
+    for person in generate_patients(COUNT, seed=SEED, directory=directory):
+        resource = person.patient
+        names = set()
+        for name in resource.get("name", []):
+            names.update([name.get("family", ""), *name.get("given", [])])
+        for name in names - directory_names:
+            if len(name) >= 4:
+                found.update({name, _fold(name)})
+        found.update(i["value"] for i in resource.get("identifier", []))
+        found.add(resource["birthDate"])
+    return {s for s in found if s}
+
+
+def _directory_names() -> set[str]:
+    names: set[str] = set()
+    for practitioner in generate_directory(seed=SEED).practitioners:
+        for name in practitioner.get("name", []):
+            names.update([name.get("family", ""), *name.get("given", [])])
+    return names
+
+
+def _database_bytes(rt: Runtime) -> bytes:
+    url = make_url(rt.database.url)
+    if url.get_backend_name() == "sqlite":
+        # The database file and its write-ahead log together hold every committed page.
+        path = Path(str(url.database))
+        wal = path.with_name(path.name + "-wal")
+        return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    if shutil.which("pg_dump") is None:
+        pytest.fail("pg_dump is needed to check the PostgreSQL tier")
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return subprocess.run(["pg_dump", "--no-owner", plain], check=True, capture_output=True).stdout
+
+
+def test_demo_database_copy_reveals_no_identity(rt: Runtime) -> None:
+    report = demo_service.seed(repository=rt.carnet_repository, patients=COUNT, seed=SEED)
+    assert report.resources > COUNT * 5
+    secrets = _secrets(_directory_names())
+    assert len(secrets) >= COUNT * 3
+    dump = _database_bytes(rt)
+    assert len(dump) > 100_000
+    lowered = dump.lower()
+    leaks = sorted(s for s in secrets if s.encode() in dump or s.lower().encode() in lowered)
+    assert leaks == []

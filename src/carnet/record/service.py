@@ -7,6 +7,8 @@ health data.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection
 
 from carnet.access.schemas import AccessContext
@@ -14,6 +16,7 @@ from carnet.audit.service import AuditTrail
 from carnet.core.clock import Clock
 from carnet.record.definitions import Definitions, get_definitions
 from carnet.record.indexing import Indexer
+from carnet.record.prepared import PreparedWrite, prepare_write
 from carnet.record.repository import Repository
 from carnet.record.schemas import DeleteOutcome, HistoryEntry, StoredResource, WriteOutcome
 from carnet.record.validation import ResourceValidator
@@ -22,6 +25,7 @@ from carnet.storage.service import Storage
 __all__ = [
     "DeleteOutcome",
     "HistoryEntry",
+    "PreparedWrite",
     "Record",
     "Repository",
     "StoredResource",
@@ -40,6 +44,10 @@ class Record:
         self.resource_types: frozenset[str] = self.definitions.resource_types
         self.validator = ResourceValidator(self.definitions)
         self.indexer = Indexer(self.definitions)
+
+    def prepare(self, resource: dict[str, Any]) -> PreparedWrite:
+        """Validate and index a resource before opening a transaction (pure CPU, no data)."""
+        return prepare_write(resource, validator=self.validator, indexer=self.indexer)
 
     def repository(self, *, db: Connection, ctx: AccessContext) -> Repository:
         """The door to health data for one actor, inside the caller's transaction."""

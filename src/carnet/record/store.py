@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 
 from carnet.record import models
 from carnet.record.indexing import IndexEntries
+from carnet.storage import service as storage_service
 
 AnyRow = Row[*tuple[Any, ...]]
 """A row of any width (SQLAlchemy 2.1 types rows by their columns)."""
@@ -34,8 +35,12 @@ _TABLE_BITS = {name: 1 << bit for bit, name in enumerate(models.INDEX_TABLES)}
 
 # Statements built once: SQLAlchemy then reuses their compiled form without rebuilding them (a
 # third of a read's time went into constructing statements anew on every call).
+_WITH_KEY, _KEY_COLUMNS = storage_service.join_data_key(
+    models.resource, func.coalesce(models.resource.c.patient_id, storage_service.SYSTEM_OWNER)
+)
 _SELECT_CURRENT = (
-    select(*_CURRENT_COLUMNS)
+    select(*_CURRENT_COLUMNS, *_KEY_COLUMNS)
+    .select_from(_WITH_KEY)
     .where(models.resource.c.resource_type == bindparam("resource_type"))
     .where(models.resource.c.id == bindparam("resource_id"))
 )
@@ -79,7 +84,10 @@ class NewVersion:
 
 
 def current(db: Connection, resource_type: str, resource_id: str) -> AnyRow | None:
-    """The current version's row (without deciding anything), or None."""
+    """The current version's row, with its owner's wrapped data key (``key_*`` columns), or None.
+
+    Nothing is decided here; the key columns save the read path a round trip.
+    """
     return db.execute(
         _SELECT_CURRENT, {"resource_type": resource_type, "resource_id": resource_id}
     ).first()
@@ -112,7 +120,9 @@ def patient_of(db: Connection, resource_type: str, resource_id: str) -> str | No
     ).scalar_one_or_none()
 
 
-def insert_first(db: Connection, resource_type: str, resource_id: str, new: NewVersion) -> int:
+def insert_first(
+    db: Connection, resource_type: str, resource_id: str, new: NewVersion, *, indexed: int
+) -> int:
     """Insert version 1 of a resource; return its row key. Raises IntegrityError on a race."""
     key = db.execute(
         _INSERT_FIRST,
@@ -125,7 +135,7 @@ def insert_first(db: Connection, resource_type: str, resource_id: str, new: NewV
             "deleted": new.deleted,
             "body": new.body,
             "blob_id": new.blob_id,
-            "indexed": 0,
+            "indexed": indexed,
         },
     ).scalar_one()
     return int(key)
@@ -176,8 +186,13 @@ def write_index(
     entries: IndexEntries | None,
     blind_hash: Callable[[str, str], str],
     previous_bits: int,
+    stored_bits: int,
 ) -> None:
-    """Replace the resource's index rows with ``entries`` (None: remove them all)."""
+    """Replace the resource's index rows with ``entries`` (None: remove them all).
+
+    ``previous_bits`` says which tables hold rows to delete, ``stored_bits`` what the resource
+    row says now (a new row is inserted with its final bits, saving an UPDATE).
+    """
     for name in models.INDEX_TABLES:
         if previous_bits & _TABLE_BITS[name]:
             db.execute(_INDEX_DELETES[name], {"key": key})
@@ -189,8 +204,15 @@ def write_index(
             if rows:
                 db.execute(_INDEX_INSERTS[name], rows)
                 bits |= _TABLE_BITS[name]
-    if bits != previous_bits:
+    if bits != stored_bits:
         db.execute(_SET_INDEXED, {"row_key": key, "bits": bits})
+
+
+def index_bits(entries: IndexEntries | None) -> int:
+    """The ``indexed`` bits ``write_index`` will set for ``entries``."""
+    if entries is None:
+        return 0
+    return sum(bit for name, bit in _TABLE_BITS.items() if getattr(entries, name))
 
 
 def _rows(

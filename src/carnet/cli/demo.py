@@ -41,6 +41,8 @@ def seed_command(
             out.print("demo data already present: nothing to do")
         else:
             out.print(f"{report.patients} demo patients, {report.resources} resources written")
+            for patient_id, label in report.examples:
+                out.print(f"  Patient/{patient_id}  {label}", soft_wrap=True)
         if not rt.settings.is_production:
             _print_demo_client(rt)
 
@@ -70,5 +72,6 @@ def _print_demo_client(rt: Runtime) -> None:
         '  token:  curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials '
         f"{base}/oauth2/token\n"
         f'  read:   curl -s -H "Authorization: Bearer $TOKEN" {base}/fhir/Patient/<id>\n'
-        f"  (saved in {credentials})"
+        f"  (saved in {credentials})",
+        soft_wrap=True,
     )

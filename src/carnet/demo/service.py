@@ -25,7 +25,8 @@ class SeedReport:
     patients: int
     resources: int
     skipped: bool
-    labels: tuple[str, ...]
+    examples: tuple[tuple[str, str], ...]
+    """A few seeded patients (id, synthetic label) to try the API with."""
 
 
 def seed(
@@ -41,21 +42,21 @@ def seed(
     population = generate_patients(patients, seed=seed, directory=directory)
     first = next(population, None)
     if first is None:
-        return SeedReport(0, 0, skipped=False, labels=())
+        return SeedReport(0, 0, skipped=False, examples=())
     if if_empty and _exists(repository, "Patient", first.patient["id"]):
-        return SeedReport(0, 0, skipped=True, labels=())
+        return SeedReport(0, 0, skipped=True, examples=())
     written = _write_directory(repository, directory)
-    labels = []
+    examples = []
     for index, person in enumerate([first, *population]):
         with repository() as repo:
             for resource in (person.patient, *person.resources):
                 repo.update(resource["resourceType"], resource["id"], resource)
         written += 1 + len(person.resources)
-        if index < 5:
-            labels.append(person.label)
+        if index < 3:
+            examples.append((person.patient["id"], person.label))
         if progress is not None:
             progress(1)
-    return SeedReport(patients, written, skipped=False, labels=tuple(labels))
+    return SeedReport(patients, written, skipped=False, examples=tuple(examples))
 
 
 def _write_directory(repository: RepositoryScope, directory: DemoDirectory) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import random
@@ -29,6 +30,7 @@ __all__ = ["ClaimedJob", "JobHandler", "JobInfo", "JobQueue", "Worker"]
 log = logging.getLogger(__name__)
 
 PENDING, RUNNING, FAILED = "pending", "running", "failed"
+_WORKER_NUMBERS = itertools.count(1)
 
 
 class JobQueue:
@@ -229,7 +231,7 @@ class Worker:
     ) -> None:
         self.queue = queue
         self.transaction = transaction
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.name = name or f"{socket.gethostname()}/{os.getpid()}/{next(_WORKER_NUMBERS)}"
         self.batch = batch
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

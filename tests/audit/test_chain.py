@@ -39,6 +39,7 @@ def test_events_chain_per_patient_and_verify(rt: Runtime, db: Connection) -> Non
     events = rt.audit.chain_events(db, chain_id=a)
     assert [e.seq for e in events] == [3, 2, 1]
     assert events[0].actor_label == "Test client"
+    assert events[0].id == f"{a}.3"
     assert events[0].detail == {"n": 2}
     report = rt.audit.verify(db)
     assert report.ok, report.first_break
@@ -91,11 +92,11 @@ def test_inserting_a_row_is_detected(rt: Runtime, db: Connection) -> None:
     db.execute(text("UPDATE audit_event SET seq = 3 WHERE chain_id = :c AND seq = 2"), {"c": chain})
     db.execute(
         text(
-            "INSERT INTO audit_event SELECT chain_id, 2, :id, prev_mac, mac, recorded_at, tag, "
+            "INSERT INTO audit_event SELECT chain_id, 2, prev_mac, mac, recorded_at, tag, "
             "outcome, actor_kind, actor_id, actor_label, mode, entity, detail, request_id "
             "FROM audit_event WHERE chain_id = :c AND seq = 1"
         ),
-        {"c": chain, "id": new_id()},
+        {"c": chain},
     )
     db.execute(text("UPDATE audit_chain_head SET seq = 3 WHERE chain_id = :c"), {"c": chain})
     assert _break(rt, db, chain)[1] == 2

@@ -10,10 +10,10 @@ event = Table(
     "audit_event",
     metadata,
     # The chain is the patient's id, or "_system"; (chain_id, seq) orders the chain and is the
-    # natural key (and a distribution key that keeps a patient's events on one node).
+    # natural key (and a distribution key that keeps a patient's events on one node). An event's
+    # public id (its FHIR AuditEvent id) is derived from the two: see ``schemas.AuditEntry.id``.
     Column("chain_id", String(64), primary_key=True),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("id", String(36), nullable=False, unique=True),
     Column("prev_mac", String(64), nullable=False),
     Column("mac", String(64), nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),

@@ -33,7 +33,6 @@ class AuditRecord:
 class AuditEntry:
     chain_id: str
     seq: int
-    id: str
     recorded_at: datetime
     tag: str
     outcome: str
@@ -44,6 +43,12 @@ class AuditEntry:
     entity: str
     detail: Mapping[str, object]
     request_id: str
+
+    @property
+    def id(self) -> str:
+        """A stable public id, usable as a FHIR id: the chain and the sequence number."""
+        chain = "system" if self.chain_id == SYSTEM_CHAIN else self.chain_id
+        return f"{chain}.{self.seq}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ from carnet.audit.schemas import (
 from carnet.audit.tags import EventTag, Outcome
 from carnet.core.clock import Clock
 from carnet.core.db import insert_or_ignore
-from carnet.core.ids import new_id
 from carnet.core.logging import request_id_var
 
 __all__ = [
@@ -63,7 +62,6 @@ class AuditTrail:
         entry = AuditEntry(
             chain_id=chain_id,
             seq=prev_seq + 1,
-            id=new_id(),
             recorded_at=self.clock.now(),
             tag=str(rec.tag),
             outcome=str(rec.outcome),
@@ -82,7 +80,6 @@ class AuditTrail:
             {
                 "chain_id": chain_id,
                 "seq": entry.seq,
-                "id": entry.id,
                 "prev_mac": prev_mac,
                 "mac": mac,
                 "recorded_at": entry.recorded_at,
@@ -134,7 +131,6 @@ class AuditTrail:
             chain_id=entry.chain_id,
             seq=entry.seq,
             prev_mac=prev_mac,
-            event_id=entry.id,
             recorded_at=entry.recorded_at,
             tag=entry.tag,
             outcome=entry.outcome,
@@ -289,7 +285,6 @@ def _entry(row: Any) -> AuditEntry:
     return AuditEntry(
         chain_id=row["chain_id"],
         seq=row["seq"],
-        id=row["id"],
         recorded_at=row["recorded_at"],
         tag=row["tag"],
         outcome=row["outcome"],

@@ -157,8 +157,12 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # Writers take the write lock up front: a deferred transaction that reads then writes
         # can fail with SQLITE_BUSY instead of waiting.
-        mode = "DEFERRED" if conn.get_execution_options().get("carnet_readonly") else "IMMEDIATE"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        readonly = conn.get_execution_options().get("carnet_readonly")
+        # Straight to the driver: this runs on every transaction, and SQLAlchemy's statement
+        # machinery would cost more than the statement.
+        conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+            "BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE"
+        )
 
     return engine
 

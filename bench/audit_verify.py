@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 
 from carnet.audit import models
-from carnet.audit.chain import GENESIS, event_mac
+from carnet.audit.chain import GENESIS, event_mac, head_seal
 from carnet.core.ids import new_id
 from common import build, fresh_database, machine, temp_dir
 
@@ -53,7 +53,10 @@ def _write_trail(rt, events: int, chains: int) -> None:
                 with rt.transaction() as db:
                     db.execute(insert(models.event), rows)
                 rows = []
-        heads.append({"chain_id": chain_id, "seq": per_chain, "mac": mac, "updated_at": start})
+        seal = head_seal(key, chain_id=chain_id, seq=per_chain, mac=mac)
+        heads.append(
+            {"chain_id": chain_id, "seq": per_chain, "mac": mac, "seal": seal, "updated_at": start}
+        )
     with rt.transaction() as db:
         if rows:
             db.execute(insert(models.event), rows)

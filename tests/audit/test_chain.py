@@ -78,6 +78,21 @@ def test_deleting_the_last_row_is_detected(rt: Runtime, db: Connection) -> None:
     assert _break(rt, db, chain)[1] == 3
 
 
+def test_deleting_the_tail_and_rewinding_the_head_is_detected(rt: Runtime, db: Connection) -> None:
+    """Without the audit key, a head cannot be moved back over deleted events."""
+    chain = new_id()
+    _append(rt, db, chain, 3)
+    db.execute(text("DELETE FROM audit_event WHERE chain_id = :c AND seq = 3"), {"c": chain})
+    db.execute(
+        text(
+            "UPDATE audit_chain_head SET seq = 2, mac = (SELECT mac FROM audit_event "
+            "WHERE chain_id = :c AND seq = 2) WHERE chain_id = :c"
+        ),
+        {"c": chain},
+    )
+    assert _break(rt, db, chain)[2] == "the chain head was altered"
+
+
 def test_deleting_a_whole_chain_is_detected(rt: Runtime, db: Connection) -> None:
     chain = new_id()
     _append(rt, db, chain, 2)

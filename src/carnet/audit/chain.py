@@ -52,3 +52,9 @@ def event_mac(
         ]
     )
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def head_seal(key: bytes, *, chain_id: str, seq: int, mac: str) -> str:
+    """The chain head's own MAC, binding its position to the last event's MAC."""
+    message = orjson.dumps(["head", chain_id, seq, mac])
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

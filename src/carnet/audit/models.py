@@ -34,6 +34,9 @@ chain_head = Table(
     metadata,
     Column("chain_id", String(64), primary_key=True),
     Column("seq", BigInteger, nullable=False),
-    Column("mac", String(64), nullable=False),
+    Column("mac", String(64), nullable=False),  # the last event's MAC, the next one's link
+    # The head's own MAC over (chain, seq, mac): rewinding a head to hide deleted tail events
+    # needs the audit key, not just write access to this table.
+    Column("seal", String(64), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,7 +11,7 @@ import orjson
 from sqlalchemy import Connection, Select, bindparam, collate, insert, select, update
 
 from carnet.audit import models
-from carnet.audit.chain import GENESIS, event_mac
+from carnet.audit.chain import GENESIS, event_mac, head_seal
 from carnet.audit.schemas import (
     SYSTEM_CHAIN,
     AuditEntry,
@@ -44,7 +45,12 @@ _INSERT_EVENT = insert(models.event)
 _ADVANCE_HEAD = (
     update(models.chain_head)
     .where(models.chain_head.c.chain_id == bindparam("head_chain_id"))
-    .values(seq=bindparam("seq"), mac=bindparam("mac"), updated_at=bindparam("updated_at"))
+    .values(
+        seq=bindparam("seq"),
+        mac=bindparam("mac"),
+        seal=bindparam("seal"),
+        updated_at=bindparam("updated_at"),
+    )
 )
 
 
@@ -100,6 +106,7 @@ class AuditTrail:
                 "head_chain_id": chain_id,
                 "seq": entry.seq,
                 "mac": mac,
+                "seal": head_seal(self._key, chain_id=chain_id, seq=entry.seq, mac=mac),
                 "updated_at": entry.recorded_at,
             },
         )
@@ -118,7 +125,13 @@ class AuditTrail:
             insert_or_ignore(
                 db,
                 models.chain_head,
-                {"chain_id": chain_id, "seq": 0, "mac": GENESIS, "updated_at": self.clock.now()},
+                {
+                    "chain_id": chain_id,
+                    "seq": 0,
+                    "mac": GENESIS,
+                    "seal": head_seal(self._key, chain_id=chain_id, seq=0, mac=GENESIS),
+                    "updated_at": self.clock.now(),
+                },
                 key="chain_id",
             )
             row = db.execute(stmt, {"chain_id": chain_id}).one()
@@ -191,6 +204,11 @@ class AuditTrail:
             first_break=first_break,
         )
 
+    def head_is_sealed(self, head: Any) -> bool:
+        """Whether a chain head row carries the seal only the audit key can make."""
+        expected = head_seal(self._key, chain_id=head.chain_id, seq=head.seq, mac=head.mac)
+        return hmac.compare_digest(expected, head.seal)
+
     def check_event(self, row: Any, expected_seq: int, running_mac: str) -> ChainBreak | None:
         """Check one stored event against its expected place in the chain."""
         if row.seq != expected_seq:
@@ -252,6 +270,8 @@ class _ChainWalker:
         head = self._head
         if head is None or head.chain_id != current:
             return ChainBreak(current, self.expected_seq, "the chain has no head")
+        if not self._trail.head_is_sealed(head):
+            return ChainBreak(current, head.seq, "the chain head was altered")
         if head.seq != self.expected_seq or head.mac != self.running_mac:
             reason = "the chain's last events are missing (its head points further)"
             return ChainBreak(current, self.expected_seq + 1, reason)

@@ -1,8 +1,8 @@
 """Initial schema: storage, audit, jobs, authorization server and the record.
 
-Revision ID: acab0c8d1dad
+Revision ID: faae57024ce6
 Revises:
-Created: 2026-11-25 21:11:00.250693
+Created: 2026-11-25 21:19:42.262885
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 import carnet.core.db
 
-revision: str = "acab0c8d1dad"
+revision: str = "faae57024ce6"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("chain_id", sa.String(length=64), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("mac", sa.String(length=64), nullable=False),
+        sa.Column("seal", sa.String(length=64), nullable=False),
         sa.Column("updated_at", carnet.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("chain_id", name=op.f("pk_audit_chain_head")),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Connection
 
@@ -53,6 +54,9 @@ class Runtime:
             yield self.record.repository(db=db, ctx=ctx)
 
     def worker(self, *, name: str | None = None) -> Worker:
+        """A job worker for this process; plants the periodic jobs' next runs first."""
+        with self.transaction() as db:
+            self.jobs.schedule_periodic(db)
         return Worker(queue=self.jobs, transaction=self.transaction, name=name)
 
     def close(self) -> None:
@@ -112,7 +116,9 @@ def build_runtime(
 def register_jobs(runtime: Runtime) -> None:
     """Every job kind the process can run (the handlers live in their areas)."""
     storage = runtime.storage
-    runtime.jobs.register("storage:sweep-blobs", lambda db, _payload: _sweep(storage, db))
+    runtime.jobs.register_periodic(
+        "storage:sweep-blobs", lambda db, _payload: _sweep(storage, db), every=timedelta(hours=1)
+    )
 
 
 def _sweep(storage: Storage, db: Connection) -> None:

@@ -131,3 +131,26 @@ def test_dedup_key_keeps_one_pending_job(db: Connection) -> None:
     queue = _queue(clock)
     assert queue.enqueue(db, kind="test:once", dedup_key="sweep", run_after=clock.now())
     assert queue.enqueue(db, kind="test:once", dedup_key="sweep", run_after=clock.now()) is None
+
+
+def test_periodic_job_reschedules_itself(db: Connection) -> None:
+    clock = _clock()
+    queue = _queue(clock)
+    runs: list[datetime] = []
+    queue.register_periodic(
+        "test:tick", lambda _db, _p: runs.append(clock.now()), every=timedelta(hours=1)
+    )
+    queue.schedule_periodic(db)
+    queue.schedule_periodic(db)  # idempotent: still one queued run
+    pending = [j for j in queue.jobs(db) if j.kind == "test:tick"]
+    assert len(pending) == 1
+    worker = Worker(queue=queue, transaction=_savepoints(db), name="w1")
+    assert worker.run_once() == 0  # not due yet
+    clock.advance(timedelta(hours=1))
+    assert worker.run_once() == 1
+    nxt = [j for j in queue.jobs(db) if j.kind == "test:tick"]
+    assert len(nxt) == 1
+    assert nxt[0].run_after == clock.now() + timedelta(hours=1)
+    clock.advance(timedelta(hours=1))
+    worker.run_once()
+    assert len(runs) == 2

@@ -40,10 +40,32 @@ class JobQueue:
         self.settings = settings
         self.clock = clock
         self._handlers: dict[str, JobHandler] = {}
+        self._periodic: dict[str, timedelta] = {}
         self._wake = threading.Event()
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self._handlers[kind] = handler
+
+    def register_periodic(self, kind: str, handler: JobHandler, *, every: timedelta) -> None:
+        """A job that runs every ``every`` on one worker of the cluster: each run schedules the
+        next, and ``schedule_periodic`` (at start-up) plants the first one."""
+
+        def run_then_reschedule(db: Connection, payload: Mapping[str, Any]) -> None:
+            handler(db, payload)
+            self._schedule(db, kind, every)
+
+        self._handlers[kind] = run_then_reschedule
+        self._periodic[kind] = every
+
+    def schedule_periodic(self, db: Connection) -> None:
+        """Make sure each periodic job has its next run queued (idempotent)."""
+        for kind, every in self._periodic.items():
+            self._schedule(db, kind, every)
+
+    def _schedule(self, db: Connection, kind: str, every: timedelta) -> None:
+        self.enqueue(
+            db, kind=kind, run_after=self.clock.now() + every, dedup_key=f"periodic:{kind}"
+        )
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -126,14 +148,16 @@ class JobQueue:
     ) -> bool:
         """Run one claimed job in its own transaction; True on success.
 
-        Success deletes the job in the handler's transaction, so the handler's database work and
-        the job's completion commit together. Failure is recorded in a fresh transaction.
+        The job's row is deleted in the handler's transaction, before the handler runs (so that
+        a periodic job can schedule its next run under the same dedup key): the handler's
+        database work and the job's completion commit together, or neither does. Failure is
+        recorded in a fresh transaction.
         """
         try:
             handler = self._handler(job.kind)
             with transaction() as db:
-                handler(db, job.payload)
                 db.execute(delete(models.job).where(models.job.c.id == job.id))
+                handler(db, job.payload)
         except Exception as exc:
             log.warning("job %s (%s) failed: %s", job.id, job.kind, type(exc).__name__)
             with transaction() as db:

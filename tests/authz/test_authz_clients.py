@@ -11,14 +11,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 from sqlalchemy import Connection, select
+from tests.authz.builders import production_authz, public_jwks
 
 from carnet.audit.schemas import SYSTEM_CHAIN
 from carnet.authz import models
-from carnet.authz.config import AuthzSettings
-from carnet.authz.service import Authz
-from carnet.authz.signing import new_signing_key
 from carnet.core.actor import CARNET
-from carnet.core.clock import SystemClock
 from carnet.core.errors import InvalidInput
 from carnet.runtime import Runtime
 
@@ -33,28 +30,6 @@ def rsa_key() -> RSAKey:
 @pytest.fixture(scope="module")
 def ec_key() -> ECKey:
     return ECKey.generate_key("P-384", parameters={"kid": "ec-1"}, private=True)
-
-
-def public_jwks(*keys: RSAKey | ECKey) -> dict[str, object]:
-    return {"keys": [key.as_dict(private=False) for key in keys]}
-
-
-def production_authz(tmp_path: Path, rt: Runtime, *, generated: bool = False) -> Authz:
-    """An Authz configured as in production, with a provisioned (not generated) key file."""
-    key_file = tmp_path / "token-signing.json"
-    key_file.write_bytes(orjson.dumps({"generated": generated, "keys": [new_signing_key()]}))
-    key_file.chmod(0o600)
-    return Authz.from_settings(
-        AuthzSettings(),
-        issuer="https://carnet.example.fr",
-        fhir_base_url="https://carnet.example.fr/fhir",
-        signing_key_file=key_file,
-        create_keys=False,
-        client_secrets_allowed=False,
-        production=True,
-        clock=SystemClock(),
-        audit=rt.audit,
-    )
 
 
 def stored_row(db: Connection, client_id: str) -> object:

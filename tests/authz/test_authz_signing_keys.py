@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 from joserfc.jwk import RSAKey
+from tests.authz.builders import production_authz
 
 from carnet.authz.config import AuthzSettings
 from carnet.authz.service import Authz
@@ -17,27 +18,6 @@ from carnet.core.errors import ConfigurationError
 from carnet.runtime import Runtime
 
 SCOPES = "system/*.rs"
-
-
-def production_authz(tmp_path: Path, rt: Runtime, *, generated: bool = False) -> Authz:
-    """An Authz configured as in production, with a provisioned (not generated) key file."""
-    key_file = tmp_path / "token-signing.json"
-    key_file.write_bytes(orjson.dumps({"generated": generated, "keys": [new_signing_key()]}))
-    key_file.chmod(0o600)
-    return Authz.from_settings(
-        AuthzSettings(),
-        issuer="https://carnet.example.fr",
-        fhir_base_url="https://carnet.example.fr/fhir",
-        signing_key_file=key_file,
-        create_keys=False,
-        client_secrets_allowed=False,
-        production=True,
-        clock=SystemClock(),
-        audit=rt.audit,
-    )
-
-
-# --- signing keys ---------------------------------------------------------------------------------
 
 
 def _dev_authz(rt: Runtime, key_file: Path, *, create: bool = True) -> Authz:

@@ -7,112 +7,24 @@ Authlib server, the real database (jti ledger) and the real audit trail.
 from __future__ import annotations
 
 import base64
-import time
-import uuid
-from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 import pytest
-from joserfc import jwt
-from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import Connection
+from tests.authz.builders import (
+    FORM,
+    GENERIC,
+    Key,
+    assert_refused,
+    exchange,
+    form,
+    last_event,
+    sign,
+)
 
-from carnet.audit.schemas import SYSTEM_CHAIN, AuditEntry
-from carnet.authz.schemas import RegisteredClient, TokenRequest, TokenResponse
+from carnet.authz.schemas import RegisteredClient, TokenRequest
 from carnet.core.actor import CARNET
 from carnet.runtime import Runtime
-
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-FORM = "application/x-www-form-urlencoded"
-GENERIC = "Client authentication failed."
-
-Key = RSAKey | ECKey
-
-
-@pytest.fixture(scope="module")
-def keys() -> dict[str, Key]:
-    """One key per algorithm, and an impostor that reuses a registered kid."""
-    return {
-        "RS384": RSAKey.generate_key(2048, parameters={"kid": "rsa"}, private=True),
-        "ES384": ECKey.generate_key("P-384", parameters={"kid": "ec384"}, private=True),
-        "ES256": ECKey.generate_key("P-256", parameters={"kid": "ec256"}, private=True),
-        "impostor": ECKey.generate_key("P-384", parameters={"kid": "ec384"}, private=True),
-    }
-
-
-@pytest.fixture
-def registered(rt: Runtime, db: Connection, keys: dict[str, Key]) -> RegisteredClient:
-    jwks = {"keys": [keys[alg].as_dict(private=False) for alg in ("RS384", "ES384", "ES256")]}
-    return rt.authz.register_system_client(
-        db, name="Logiciel Test", scopes="system/*.rs system/Patient.cruds", jwks=jwks, actor=CARNET
-    )
-
-
-def sign(
-    key: Key,
-    client_id: str,
-    *,
-    alg: str = "ES384",
-    aud: str = "http://testserver/oauth2/token",
-    exp_in: int = 120,
-    **overrides: Any,
-) -> str:
-    now = int(time.time())
-    claims = {
-        "iss": client_id,
-        "sub": client_id,
-        "aud": aud,
-        "exp": now + exp_in,
-        "jti": str(uuid.uuid4()),
-    }
-    claims.update(overrides)
-    claims = {name: value for name, value in claims.items() if value is not None}
-    return jwt.encode({"alg": alg, "kid": key.kid}, claims, key, algorithms=[alg])
-
-
-def form(assertion: str | None = None, **fields: str) -> bytes:
-    values = {"grant_type": "client_credentials", **fields}
-    if assertion is not None:
-        values["client_assertion_type"] = ASSERTION_TYPE
-        values["client_assertion"] = assertion
-    return urlencode(values).encode()
-
-
-def exchange(
-    rt: Runtime,
-    db: Connection,
-    body: bytes,
-    *,
-    content_type: str = FORM,
-    authorization: str | None = None,
-) -> TokenResponse:
-    return rt.authz.issue_token(db, TokenRequest(content_type, body, authorization))
-
-
-def last_event(rt: Runtime, db: Connection) -> AuditEntry:
-    return rt.audit.chain_events(db, chain_id=SYSTEM_CHAIN, limit=1)[0]
-
-
-def assert_refused(
-    rt: Runtime,
-    db: Connection,
-    answer: TokenResponse,
-    *,
-    error: str,
-    reason: str,
-    description: str | None = None,
-    status: int = 400,
-) -> None:
-    assert answer.status == status, answer.body
-    assert answer.body["error"] == error
-    if description is not None:
-        assert description in answer.body["error_description"]
-    assert answer.headers["Cache-Control"] == "no-store"
-    event = last_event(rt, db)
-    assert event.tag == "authz:token:refuse"
-    assert event.detail == {"error": error, "reason": reason}
-
 
 # --- issuing ----------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 
 
 @app.command()
-def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
     """Bring the database schema up to date (creates the SQLite file if needed)."""
     from carnet import migrations
 

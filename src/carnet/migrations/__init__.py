@@ -24,7 +24,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the database at ``url`` to ``revision``."""
     command.upgrade(alembic_config(url), revision)
 
@@ -32,14 +32,14 @@ def upgrade(url: str, revision: str = "head") -> None:
 def check(url: str) -> None:
     """Upgrade the database at ``url``, then fail if the models and migrations differ."""
     config = alembic_config(url)
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
     command.check(config)
 
 
 def revision(url: str, message: str) -> None:
     """Autogenerate a migration from the difference between the models and ``url``."""
     config = alembic_config(url)
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
     command.revision(config, message=message, autogenerate=True)
 
 

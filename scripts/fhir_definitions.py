@@ -24,6 +24,8 @@ and writes into ``src/carnet/record/definitions/data/``:
   reference-type filter); the Resource-level parameters sit under ``Resource``.
 - ``compartment-patient.json``: per resource type, the parameters that place it in a patient's
   compartment, in the CompartmentDefinition's order.
+- ``elements.json``: per resource type, its top-level elements flagged ``isSummary`` and its
+  ``min >= 1`` ones (what ``_summary=true`` and ``_elements`` keep);
 - ``structure.json``: per resource type, datatype and backbone element path, its schema
   definition name, its choice groups (``value[x]`` and the allowed type suffixes) and the
   ``min >= 1`` elements the schema leaves unenforced (primitives, which may arrive as ``_x``, and
@@ -372,6 +374,29 @@ def suffix(type_code: str) -> str:
     return type_code[0].upper() + type_code[1:]
 
 
+# --- Elements of _summary and _elements ---------------------------------------------------------
+def elements(bundles: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per resource type, its top-level elements flagged ``isSummary`` and those with
+    ``min >= 1`` (choices keep their ``[x]``): what ``_summary=true`` and ``_elements`` keep."""
+    table: dict[str, Any] = {}
+    for bundle in bundles:
+        for entry in bundle["entry"]:
+            sd = entry["resource"]
+            if not is_base_type(sd) or sd["kind"] != "resource":
+                continue
+            summary, mandatory = [], []
+            for element in sd["snapshot"]["element"][1:]:
+                parent, _, name = element["path"].rpartition(".")
+                if parent != sd["type"]:
+                    continue
+                if element.get("isSummary"):
+                    summary.append(name)
+                if element.get("min", 0) >= 1:
+                    mandatory.append(name)
+            table[sd["type"]] = {"mandatory": sorted(mandatory), "summary": sorted(summary)}
+    return table
+
+
 # --- Output -------------------------------------------------------------------------------------
 def render(outputs: dict[str, tuple[Any, int]]) -> dict[str, bytes]:
     """The bytes of each generated file (gzip'd when its name says so)."""
@@ -423,6 +448,7 @@ def generate(cache_dir: Path | None) -> dict[str, bytes]:
                 1,
             ),
             "structure.json": (structure(bundles, compact), 1),
+            "elements.json": (elements(bundles), 1),
         }
     )
 

@@ -19,6 +19,7 @@ from tests.conftest import make_settings
 from tests.factories import observation, patient
 
 from carnet.core.actor import CARNET
+from carnet.record.hashes import param_id
 from carnet.runtime import build_runtime
 
 
@@ -134,8 +135,9 @@ def test_kill_during_writes_loses_nothing_acknowledged(
             text(
                 "SELECT count(*) FROM record_resource r WHERE r.resource_type = 'Observation' "
                 "AND NOT EXISTS (SELECT 1 FROM record_index_token t "
-                "WHERE t.resource_key = r.key AND t.param = 'code')"
-            )
+                "WHERE t.resource_key = r.key AND t.param_id = :code)"
+            ),
+            {"code": param_id("Observation", "code")},
         ).scalar_one()
         assert unindexed == 0
         audited = db.execute(

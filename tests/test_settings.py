@@ -13,6 +13,9 @@ from carnet.runtime import build_runtime
 from carnet.settings import Settings
 from carnet.storage.keys import generate_keyring
 
+# A production mail set-up (SMTP is the production default; the From address must be real).
+PROD_NOTIFY = {"email_from": "Carnet <no-reply@carnet.example>"}
+
 
 def test_defaults_are_a_laptop(tmp_path: Path) -> None:
     settings = Settings.model_validate({"data_dir": tmp_path})
@@ -41,6 +44,7 @@ def test_production_lists_every_unsafe_setting() -> None:
         "CARNET_STORAGE__KEY_FILE",
         "CARNET_AUTHZ__SIGNING_KEY_FILE",
         "https://",
+        "CARNET_NOTIFY__EMAIL_FROM",
     ):
         assert reason in message
 
@@ -52,6 +56,7 @@ def test_production_refuses_sqlite_unless_allowed(tmp_path: Path) -> None:
         "database": {"url": f"sqlite:///{tmp_path}/x.db"},
         "storage": {"key_file": str(tmp_path / "k.json")},
         "authz": {"signing_key_file": str(tmp_path / "s.json")},
+        "notify": PROD_NOTIFY,
     }
     with pytest.raises(ConfigurationError, match="SQLite"):
         Settings.model_validate(base).check_safe_to_start()
@@ -72,6 +77,7 @@ def test_production_refuses_a_generated_keyring(tmp_path: Path) -> None:
             "database": {"url": f"sqlite:///{tmp_path}/x.db", "allow_sqlite_in_prod": True},
             "storage": {"key_file": str(keyring)},
             "authz": {"signing_key_file": str(tmp_path / "signing.json")},
+            "notify": PROD_NOTIFY,
         }
     )
     with pytest.raises(ConfigurationError, match="generated for development"):
@@ -87,6 +93,7 @@ def test_production_never_generates_missing_keys(tmp_path: Path) -> None:
             "database": {"url": f"sqlite:///{tmp_path}/x.db", "allow_sqlite_in_prod": True},
             "storage": {"key_file": str(tmp_path / "absent.json")},
             "authz": {"signing_key_file": str(tmp_path / "signing.json")},
+            "notify": PROD_NOTIFY,
         }
     )
     with pytest.raises(ConfigurationError, match="no key file"):

@@ -20,7 +20,9 @@ from carnet.core.db import is_sqlite
 from carnet.core.errors import ConfigurationError
 from carnet.fhir.config import FhirSettings
 from carnet.jobs.config import JobsSettings
+from carnet.notify.config import NotifySettings
 from carnet.storage.config import StorageSettings
+from carnet.web.config import PortalSettings
 
 
 class Settings(BaseSettings):
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
     fhir: FhirSettings = Field(default_factory=FhirSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
 
     @property
     def database_url(self) -> str:
@@ -103,6 +107,7 @@ class Settings(BaseSettings):
             problems.append("CARNET_PUBLIC_BASE_URL must be an https:// URL in production")
         if self.storage.blob_backend == "memory":
             problems.append("the in-memory blob store loses documents at exit")
+        problems.extend(self.notify.production_problems())
         if problems:
             raise ConfigurationError("refusing to start in prod: " + "; ".join(problems))
 

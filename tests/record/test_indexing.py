@@ -286,7 +286,18 @@ def test_reference_forms(
     indexer: Indexer, reference: str, expected: tuple[str | None, ...]
 ) -> None:
     entries = indexer.extract(observation(subject={"reference": reference}))
-    assert of(entries.reference, "subject") == [ReferenceEntry("subject", *expected)]
+    # A Patient target is held by the narrower ``patient`` rows alone (``narrowed_by``).
+    found = of(entries.reference, "subject") + of(entries.reference, "patient")
+    assert [row[1:] for row in found] == [expected]
+
+
+def test_narrower_parameters_hold_their_rows_alone(indexer: Indexer) -> None:
+    to_patient = indexer.extract(observation(subject={"reference": "Patient/p1"}))
+    assert of(to_patient.reference, "subject") == []
+    assert of(to_patient.reference, "patient") == [ReferenceEntry("patient", "Patient", "p1", None)]
+    to_group = indexer.extract(observation(subject={"reference": "Group/g1"}))
+    assert of(to_group.reference, "subject") == [ReferenceEntry("subject", "Group", "g1", None)]
+    assert of(to_group.reference, "patient") == []
 
 
 def test_contained_and_odd_references_are_skipped(indexer: Indexer) -> None:
@@ -306,9 +317,7 @@ def test_resolve_filter_keeps_only_its_type(indexer: Indexer) -> None:
 def test_reference_identifier(indexer: Indexer) -> None:
     subject = {"type": "Patient", "identifier": {"system": "urn:example:mrn", "value": "42"}}
     entries = indexer.extract(observation(subject=subject))
-    assert of(entries.token, "subject:identifier") == [
-        TokenEntry("subject:identifier", "urn:example:mrn", "42")
-    ]
+    assert of(entries.token, "subject:identifier") == []  # held by patient:identifier alone
     assert of(entries.token, "patient:identifier") == [
         TokenEntry("patient:identifier", "urn:example:mrn", "42")
     ]
@@ -376,13 +385,17 @@ def test_number(indexer: Indexer) -> None:
     ]
 
 
-def test_composites_are_not_indexed_yet(indexer: Indexer) -> None:
+def test_composites_pair_values_of_one_element(indexer: Indexer) -> None:
     entries = indexer.extract(observation())
     every = [
         row.param for table in (entries.token, entries.quantity, entries.string) for row in table
     ]
-    assert "code-value-quantity" not in every
-    assert "combo-code" in every  # a component-wise parameter, not a composite
+    assert "code-value-quantity" not in every  # pairs, not rows of the components
+    pairs = {(row.param, row.ctx_code, row.ctx_system) for row in entries.composite}
+    assert ("code-value-quantity", "8867-4", LOINC) in pairs
+    assert all(row.second.param == row.param for row in entries.composite)
+    # combo-code is code and component-code together: searched through theirs, not stored
+    assert "combo-code" not in every
 
 
 # --- blind ----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The CapabilityStatement: exactly what this server supports, derived from the code.
 
-Only the interactions implemented are listed; search parameters appear when search does.
+Only the interactions implemented are listed; search parameters, includes and reverse includes
+come from the record's search catalog (``search_capability``).
 """
 
 from __future__ import annotations
@@ -9,14 +10,41 @@ from datetime import datetime
 from typing import Any
 
 from carnet.authz.service import Authz
+from carnet.fhir.operations.everything import DEFINITION as EVERYTHING
+from carnet.fhir.operations.export import DEFINITIONS as EXPORTS
+from carnet.fhir.operations.validate import DEFINITION as VALIDATE
+from carnet.fhir.search_capability import common_search_params, search_capability
 
 SOFTWARE_VERSION = "0.1.0"
-_INTERACTIONS = ("read", "vread", "update", "delete", "history-instance", "create")
+_INTERACTIONS = (
+    "read",
+    "vread",
+    "update",
+    "delete",
+    "history-instance",
+    "history-type",
+    "create",
+    "patch",
+    "search-type",
+)
+_OPERATIONS = {
+    "Patient": [
+        {"name": "everything", "definition": EVERYTHING},
+        {"name": "export", "definition": EXPORTS["patient"]},
+    ],
+    "Group": [{"name": "export", "definition": EXPORTS["group"]}],
+}
+_VALIDATE = {"name": "validate", "definition": VALIDATE}
+_BULK_DATA = "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"
 _OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 
 def capability_statement(
-    *, base_url: str, resource_types: frozenset[str], authz: Authz, published: datetime
+    *,
+    base_url: str,
+    resource_types: frozenset[str],
+    authz: Authz,
+    published: datetime,
 ) -> dict[str, Any]:
     resources = [
         {
@@ -26,10 +54,13 @@ def capability_statement(
             "versioning": "versioned-update",
             "readHistory": True,
             "updateCreate": True,
-            "conditionalCreate": False,
-            "conditionalRead": "not-supported",
-            "conditionalUpdate": False,
-            "conditionalDelete": "not-supported",
+            "conditionalCreate": True,
+            "conditionalRead": "full-support",  # If-None-Match and If-Modified-Since: 304
+            "conditionalUpdate": True,
+            # One resource at a time: several matches are a 412, never a mass deletion.
+            "conditionalDelete": "single",
+            "operation": [*_OPERATIONS.get(resource_type, []), _VALIDATE],
+            **search_capability(resource_type),
         }
         for resource_type in sorted(resource_types)
     ]
@@ -42,6 +73,7 @@ def capability_statement(
         "kind": "instance",
         "software": {"name": "Carnet", "version": SOFTWARE_VERSION},
         "implementation": {"description": "Carnet FHIR R4 API", "url": base_url},
+        "instantiates": [_BULK_DATA],
         "fhirVersion": "4.0.1",
         "format": ["json"],
         "rest": [
@@ -69,6 +101,13 @@ def capability_statement(
                     "description": "OAuth 2 bearer tokens (SMART Backend Services).",
                 },
                 "resource": resources,
+                "interaction": [
+                    {"code": "history-system"},
+                    {"code": "transaction"},
+                    {"code": "batch"},
+                ],
+                "operation": [{"name": "export", "definition": EXPORTS["system"]}],
+                "searchParam": common_search_params(),
             }
         ],
     }

@@ -103,8 +103,8 @@ class Sink:
     """The rows found so far for one resource, by index table."""
 
     __slots__ = (
-        "blind", "date", "number", "quantity", "reference", "resource_types", "string", "token",
-        "uri",
+        "blind", "composite", "date", "number", "quantity", "reference", "resource_types",
+        "string", "token", "uri",
     )  # fmt: skip
 
     def __init__(self, resource_types: frozenset[str]) -> None:
@@ -118,6 +118,8 @@ class Sink:
         self.number: list[NumberEntry] = []
         self.uri: list[UriEntry] = []
         self.blind: list[BlindEntry] = []
+        self.composite: list[Any] = []
+        """``composites.CompositeEntry`` rows (typed there: that module builds on this one)."""
 
 
 def guess_type(data: Any) -> str | None:

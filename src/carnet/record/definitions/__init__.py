@@ -11,6 +11,10 @@ Expressions are stored ready for fhirpathpy: ``X as T`` became ``X.ofType(T)`` a
 ``resolve()``), and Resource-level expressions are rooted at the concrete type here, because
 fhirpathpy does not match ``Resource.meta.tag`` against an Observation.
 
+Parameters that are the union of others (``covered_by``, see ``_cover``) are not indexed
+twice. Every (type, parameter) and modifier pseudo-parameter has a 31-bit id (``hashes.param_id``)
+checked here for collisions, so that an index row names its parameter in 4 bytes.
+
 The patient compartment: a resource type is in it when ``patient_compartment_params`` is not
 empty, and the resource belongs to the patients those parameters reference. ``Patient`` is the
 exception (see ``PATIENT_IS_SELF``): a Patient resource's compartment is its own id.
@@ -21,12 +25,15 @@ from __future__ import annotations
 import gzip
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
 import orjson
+
+from carnet.record.blind import is_blind
+from carnet.record.hashes import param_id
 
 SearchParamType = Literal[
     "number", "date", "string", "token", "reference", "composite", "quantity", "uri", "special"
@@ -37,6 +44,9 @@ PATIENT_IS_SELF = "Patient"
 ``link`` parameter (listed by the CompartmentDefinition) says."""
 _RESOURCE_ROOT = "Resource."
 _NOT_A_TARGET = frozenset({"Parameters"})  # never stored, so never referenced
+MODIFIER_ROWS = {"token": (":text", ":of-type"), "reference": (":identifier",)}
+"""Pseudo-parameters holding the rows of a modifier, by parameter type (see ``index_values``)."""
+_NOT_COVERABLE = frozenset({"_id", "_lastUpdated"})  # columns of the resource table
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,14 @@ class SearchParam:
     """From ``.where(resolve() is T)``: keep only references to these types (empty: all)."""
     components: tuple[Component, ...] = ()
     comparators: tuple[str, ...] = ()
+    covered_by: tuple[str, ...] = ()
+    """Codes of the parameters whose values, together, are exactly this one's (``combo-code`` is
+    ``code`` and ``component-code``): such a parameter has no index rows of its own, and a search
+    on it looks at theirs. Empty for a parameter indexed under its own code."""
+    narrowed_by: tuple[str, ...] = ()
+    """For a reference parameter: the parameters with the same expression and a ``resolve()``
+    filter (``Observation.subject`` and ``patient``). Their rows are not repeated under this
+    one: a search on it looks at its own rows and theirs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +125,18 @@ class Definitions:
         """The compact R4 JSON schema (draft-06); treat as read-only."""
         self.resource_types: frozenset[str] = frozenset(schema["discriminator"]["mapping"])
         self._params = _load_params(orjson.loads(_read("search-parameters.json")), self)
+        self.param_names: Mapping[int, tuple[str, str]] = MappingProxyType(_param_ids(self._params))
+        """(resource type, parameter or pseudo-parameter name) by ``hashes.param_id``."""
         self._compartment: Mapping[str, tuple[str, ...]] = MappingProxyType(
             {
                 name: tuple(params)
                 for name, params in orjson.loads(_read("compartment-patient.json")).items()
+            }
+        )
+        self._elements: Mapping[str, dict[str, frozenset[str]]] = MappingProxyType(
+            {
+                name: {kind: frozenset(names) for kind, names in row.items()}
+                for name, row in orjson.loads(_read("elements.json")).items()
             }
         )
         structure = _load_structure(orjson.loads(_read("structure.json")))
@@ -128,6 +154,14 @@ class Definitions:
     def search_param(self, resource_type: str, code: str) -> SearchParam | None:
         """One parameter of the type by its code, or None."""
         return self._params.get(resource_type, {}).get(code)
+
+    def summary_elements(self, resource_type: str) -> frozenset[str]:
+        """Top-level elements flagged ``isSummary`` (choices as ``value[x]``)."""
+        return self._elements.get(resource_type, {}).get("summary", frozenset())
+
+    def mandatory_elements(self, resource_type: str) -> frozenset[str]:
+        """Top-level elements with ``min >= 1`` (choices as ``value[x]``)."""
+        return self._elements.get(resource_type, {}).get("mandatory", frozenset())
 
     def patient_compartment_params(self, resource_type: str) -> tuple[str, ...]:
         """The parameters placing a resource in a patient's compartment, in the official order.
@@ -164,8 +198,78 @@ def _load_params(
         }
         for code, row in sorted(table.get(resource_type, {}).items()):
             params[code] = _param(code, row, resource_type, any_target)
-        loaded[resource_type] = params
+        loaded[resource_type] = _cover(resource_type, params)
     return loaded
+
+
+def _cover(resource_type: str, params: dict[str, SearchParam]) -> dict[str, SearchParam]:
+    """Mark the parameters whose branches are exactly the union of other parameters' branches.
+
+    Only parameters of the same type, components and no ``resolve()`` filter qualify (their
+    rows are then the same rows); identifying parameters never do (blind keys are hashed with
+    their own parameter's name). Larger unions are examined first, and a duplicate pair keeps
+    the first code in sort order as the indexed one.
+    """
+
+    def candidate(param: SearchParam) -> bool:
+        if not param.branches or param.type == "special" or param.resolve_types:
+            return False
+        return param.code not in _NOT_COVERABLE and not is_blind(resource_type, param.code)
+
+    def signature(param: SearchParam) -> tuple[object, ...]:
+        parts = tuple(
+            (getattr(params.get(part.param), "type", None), part.expression)
+            for part in param.components
+        )
+        return (param.type, parts)
+
+    eligible = [param for param in params.values() if candidate(param)]
+    covered: dict[str, tuple[str, ...]] = {}
+    for param in sorted(eligible, key=lambda p: (len(p.branches), p.code), reverse=True):
+        branches = set(param.branches)
+        parts = [
+            other
+            for other in eligible
+            if other.code != param.code
+            and other.code not in covered
+            and signature(other) == signature(param)
+            and set(other.branches) <= branches
+        ]
+        if parts and set().union(*(set(other.branches) for other in parts)) == branches:
+            covered[param.code] = tuple(sorted(other.code for other in parts))
+    narrowed = {
+        param.code: tuple(
+            sorted(
+                other.code
+                for other in params.values()
+                if other.type == "reference"
+                and other.resolve_types
+                and not is_blind(resource_type, other.code)
+                and set(other.branches) == set(param.branches)
+            )
+        )
+        for param in eligible
+        if param.type == "reference"
+    }
+    return {
+        code: replace(param, covered_by=covered.get(code, ()), narrowed_by=narrowed.get(code, ()))
+        if code in covered or narrowed.get(code)
+        else param
+        for code, param in params.items()
+    }
+
+
+def _param_ids(params: dict[str, dict[str, SearchParam]]) -> dict[int, tuple[str, str]]:
+    """Every parameter's id, and its modifier rows' ids; a collision refuses to load."""
+    ids: dict[int, tuple[str, str]] = {}
+    for resource_type, by_code in params.items():
+        for code, param in by_code.items():
+            names = [code, *(code + suffix for suffix in MODIFIER_ROWS.get(param.type, ()))]
+            for name in names:
+                key = param_id(resource_type, name)
+                if ids.setdefault(key, (resource_type, name)) != (resource_type, name):
+                    raise RuntimeError(f"search parameter id collision: {resource_type}.{name}")
+    return ids
 
 
 def _param(

@@ -1,0 +1,177 @@
+"""What search offers, per resource type: the source of the parser and of the
+CapabilityStatement, so that the two never disagree.
+
+Every official R4 parameter of a type is offered, except the ``special`` ones (``Location.near``:
+geographic distance) and the composites ``composites.unsupported_reason`` refuses. Identifying
+parameters (``blind``) are offered for exact matching only. Sorting is offered on the
+parameters whose index keeps an order (dates, numbers, quantities, normalised strings, uris):
+tokens and references are stored as hashes.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from carnet.record.blind import is_blind
+from carnet.record.composites import unsupported_reason
+from carnet.record.definitions import PATIENT_IS_SELF, Definitions, SearchParam, get_definitions
+from carnet.record.hashes import param_id
+
+MODIFIERS: dict[str, tuple[str, ...]] = {
+    "token": ("missing", "not", "text", "of-type"),
+    "string": ("missing", "exact", "contains"),
+    "date": ("missing",),
+    "number": ("missing",),
+    "quantity": ("missing",),
+    "reference": ("missing", "identifier", "[type]"),
+    "uri": ("missing", "below", "above"),
+    "composite": ("missing",),
+}
+"""The modifiers offered on each parameter type (``[type]``: ``subject:Patient``)."""
+UNSUPPORTED_MODIFIERS = frozenset({"above", "below", "in", "not-in", "iterate"})
+"""Modifiers of R4 this server does not offer on tokens and references (terminology and
+hierarchy services)."""
+SORTABLE = frozenset({"date", "string", "number", "quantity", "uri"})
+CONTROLS = (
+    "_count", "_sort", "_include", "_revinclude", "_summary", "_elements", "_total", "_list",
+    "_has",
+)  # fmt: skip
+UNSUPPORTED_CONTROLS: dict[str, str] = {
+    "_text": "narrative search is not offered",
+    "_content": "full-text search is not offered",
+    "_query": "named queries are not offered",
+    "_filter": "the _filter syntax is not offered",
+    "_contained": "contained resources are not searched",
+    "_containedType": "contained resources are not searched",
+    "_type": "searches are per resource type",
+}
+BLIND_NOTE = (
+    "Identifying value: exact match only (case and accents ignored); no modifiers, "
+    "no prefixes other than eq, no :missing, no sorting."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    param: SearchParam
+    blind: bool
+    sortable: bool
+    documentation: str
+
+
+def offered(resource_type: str) -> dict[str, Offered]:
+    """The parameters search offers on ``resource_type``, by code."""
+    return _offered(get_definitions(), resource_type)
+
+
+def refused(resource_type: str) -> dict[str, str]:
+    """Official parameters of the type that search does not offer, with the reason."""
+    return _refused(get_definitions(), resource_type)
+
+
+@functools.cache
+def _offered(definitions: Definitions, resource_type: str) -> dict[str, Offered]:
+    found = {}
+    reasons = _refused(definitions, resource_type)
+    for param in definitions.search_params(resource_type):
+        if param.code in reasons:
+            continue
+        blind = is_blind(resource_type, param.code)
+        sortable = not blind and (param.type in SORTABLE or param.code in ("_id", "_lastUpdated"))
+        found[param.code] = Offered(param, blind, sortable, _documentation(param, blind))
+    return found
+
+
+@functools.cache
+def _refused(definitions: Definitions, resource_type: str) -> dict[str, str]:
+    reasons = {}
+    for param in definitions.search_params(resource_type):
+        if param.type == "special":
+            reasons[param.code] = "special parameters (geographic distance) are not offered"
+        elif param.type == "composite":
+            reason = unsupported_reason(definitions, resource_type, param)
+            if reason:
+                reasons[param.code] = reason
+        elif not param.branches and param.code not in ("_id", "_lastUpdated"):
+            reasons[param.code] = "the official definition has no expression"
+    return reasons
+
+
+def _documentation(param: SearchParam, blind: bool) -> str:
+    if blind:
+        return BLIND_NOTE
+    allowed = ", ".join(f":{name}" for name in MODIFIERS.get(param.type, ()))
+    return f"{param.type} parameter; modifiers {allowed}" if allowed else f"{param.type} parameter"
+
+
+def includes(resource_type: str) -> tuple[list[str], list[str]]:
+    """``_include`` and ``_revinclude`` values offered for a type: its reference parameters
+    (``Type:param``, and ``Type:*``), and the reference parameters of every type that may
+    point at it."""
+    forward = [
+        f"{resource_type}:{code}"
+        for code, offer in sorted(offered(resource_type).items())
+        if offer.param.type == "reference"
+    ]
+    reverse = [
+        f"{source}:{code}"
+        for source in sorted(get_definitions().resource_types)
+        for code, offer in sorted(offered(source).items())
+        if offer.param.type == "reference"
+        and resource_type in (offer.param.resolve_types or offer.param.targets)
+    ]
+    return ([*forward, f"{resource_type}:*"] if forward else []), reverse
+
+
+def stored_codes(definitions: Definitions, resource_type: str, code: str) -> tuple[str, ...]:
+    """The codes whose index rows hold a parameter's values (``covered_by``, ``narrowed_by``)."""
+    param = definitions.search_param(resource_type, code)
+    if param is None:
+        return ()
+    if param.covered_by:
+        return tuple(
+            found
+            for part in param.covered_by
+            for found in stored_codes(definitions, resource_type, part)
+        )
+    return (param.code, *param.narrowed_by)
+
+
+def stored_ids(
+    definitions: Definitions, resource_type: str, code: str, suffix: str = ""
+) -> tuple[int, ...]:
+    """``param_id``s of the rows holding a parameter (or its ``suffix`` pseudo-parameter)."""
+    codes = stored_codes(definitions, resource_type, code)
+    return tuple(sorted({param_id(resource_type, found + suffix) for found in codes}))
+
+
+@functools.cache
+def owner_codes(definitions: Definitions, resource_type: str) -> frozenset[str]:
+    """Reference parameters whose ``Patient/x`` value makes ``x`` the owner of every match.
+
+    The owner of a resource is the first Patient its compartment parameters reference, in the
+    official order. When the first of them reads a single-valued element (``Observation.subject``),
+    a resource whose element is ``Patient/x`` is in x's compartment and owned by x: parameters
+    reading the same element (``subject``, ``patient``) imply it.
+    """
+    if resource_type == PATIENT_IS_SELF:
+        return frozenset()
+    codes = definitions.patient_compartment_params(resource_type)
+    first = definitions.search_param(resource_type, codes[0]) if codes else None
+    if first is None or not all(_single(definitions, branch) for branch in first.branches):
+        return frozenset()
+    return frozenset(
+        param.code
+        for param in definitions.search_params(resource_type)
+        if param.type == "reference" and set(param.branches) == set(first.branches)
+    )
+
+
+def _single(definitions: Definitions, branch: str) -> bool:
+    resource_type, _, element = branch.partition(".")
+    if not element.isidentifier():
+        return False
+    schema = definitions.schema["definitions"].get(resource_type, {})
+    prop = schema.get("properties", {}).get(element)
+    return isinstance(prop, dict) and prop.get("type") != "array"

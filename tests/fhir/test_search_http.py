@@ -1,0 +1,197 @@
+"""Search over HTTP: GET and POST _search, the searchset Bundle, links, errors, lenient handling."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from starlette.testclient import TestClient
+from tests.factories import observation, patient
+
+from carnet.core.actor import CARNET
+from carnet.runtime import Runtime
+
+FHIR = "application/fhir+json"
+
+
+def token(rt: Runtime, client: TestClient, scopes: str) -> dict[str, str]:
+    with rt.transaction() as db:
+        registered = rt.authz.register_system_client(
+            db, name=f"Search {scopes}", scopes=scopes, jwks=None, actor=CARNET
+        )
+    basic = base64.b64encode(f"{registered.client_id}:{registered.client_secret}".encode()).decode()
+    response = client.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials", "scope": scopes},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def writer(rt: Runtime, app_client: TestClient) -> dict[str, str]:
+    return token(rt, app_client, "system/*.cruds")
+
+
+@pytest.fixture(scope="module")
+def observer(rt: Runtime, app_client: TestClient) -> dict[str, str]:
+    return token(rt, app_client, "system/Observation.rs")
+
+
+@pytest.fixture
+def seeded(client: TestClient, writer: dict[str, str]) -> dict[str, Any]:
+    family = f"Quillard{secrets.token_hex(3)}"
+    person = patient(family=family)
+    assert (
+        client.put(f"/fhir/Patient/{person['id']}", json=person, headers=writer).status_code == 201
+    )
+    made = []
+    for value in (60, 70, 80):
+        response = client.post(
+            "/fhir/Observation", json=observation(person["id"], value=value), headers=writer
+        )
+        assert response.status_code == 201
+        made.append(response.json()["id"])
+    return {"patient": person["id"], "family": family, "observations": made}
+
+
+def outcome(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(FHIR)
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    return body
+
+
+def test_searchset_with_pages(
+    client: TestClient, writer: dict[str, str], seeded: dict[str, Any]
+) -> None:
+    first = client.get(f"/fhir/Observation?patient={seeded['patient']}&_count=2", headers=writer)
+    assert first.status_code == 200
+    assert first.headers["content-type"].startswith(FHIR)
+    bundle = first.json()
+    assert (bundle["resourceType"], bundle["type"]) == ("Bundle", "searchset")
+    links = {link["relation"]: link["url"] for link in bundle["link"]}
+    assert links["self"].endswith(f"/fhir/Observation?patient={seeded['patient']}&_count=2")
+    next_query = parse_qs(urlparse(links["next"]).query)
+    assert set(next_query) == {"_cursor"}  # the cursor carries the search
+    assert [e["search"]["mode"] for e in bundle["entry"]] == ["match", "match"]
+    assert bundle["entry"][0]["fullUrl"].startswith("http://testserver/fhir/Observation/")
+    second = client.get(links["next"], headers=writer).json()
+    ids = [e["resource"]["id"] for e in bundle["entry"] + second["entry"]]
+    assert ids == seeded["observations"]
+    assert "next" not in {link["relation"] for link in second["link"]}
+
+
+def test_post_search_merges_body_and_query(
+    client: TestClient, writer: dict[str, str], seeded: dict[str, Any]
+) -> None:
+    response = client.post(
+        f"/fhir/Observation/_search?patient={seeded['patient']}",
+        data={"value-quantity": "gt65", "_total": "accurate"},
+        headers=writer,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["total"] == 2
+    wrong_type = client.post(
+        "/fhir/Observation/_search", content=b"{}", headers={**writer, "Content-Type": FHIR}
+    )
+    outcome(wrong_type, 415)
+
+
+def test_identifying_values_never_travel_in_links(
+    client: TestClient, writer: dict[str, str], seeded: dict[str, Any]
+) -> None:
+    response = client.get(
+        f"/fhir/Patient?family={seeded['family']}&_include=Patient:organization", headers=writer
+    )
+    bundle = response.json()
+    assert bundle["total"] == 1
+    assert bundle["entry"][0]["resource"]["id"] == seeded["patient"]
+    for link in bundle["link"]:
+        assert seeded["family"].lower() not in link["url"].lower()
+        assert "_cursor=" in link["url"]
+    again = client.get(bundle["link"][0]["url"], headers=writer).json()
+    assert again["entry"][0]["resource"]["id"] == seeded["patient"]
+
+
+def test_includes_have_their_mode(
+    client: TestClient, writer: dict[str, str], seeded: dict[str, Any]
+) -> None:
+    response = client.get(
+        f"/fhir/Observation?patient={seeded['patient']}&_include=Observation:subject",
+        headers=writer,
+    )
+    modes = [(e["resource"]["resourceType"], e["search"]["mode"]) for e in response.json()["entry"]]
+    assert modes[-1] == ("Patient", "include")
+    assert modes.count(("Observation", "match")) == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("date=2020-02-31", "date"),
+        ("date=zz2020", "date"),
+        ("value-quantity=gtabc", "value-quantity"),
+        ("code:exact=1", "code:exact"),
+        ("code.name=x", "code.name"),
+        ("_count=100000", "_count"),
+        ("_count=-3", "_count"),
+        ("_sort=code", "_sort"),
+        ("nope=1", "nope"),
+        ("subject=Organization/1", "subject"),
+        ("_has:Observation:code:status=final", "_has:Observation:code:status"),
+    ],
+)
+def test_bad_searches_name_the_fault(
+    client: TestClient, writer: dict[str, str], query: str, parameter: str
+) -> None:
+    body = outcome(client.get(f"/fhir/Observation?{query}", headers=writer), 400)
+    assert body["issue"][0]["expression"] == [parameter]
+
+
+def test_bad_cursor(client: TestClient, writer: dict[str, str]) -> None:
+    outcome(client.get("/fhir/Observation?_cursor=not-a-cursor", headers=writer), 400)
+    outcome(client.get(f"/fhir/Observation?_cursor={'A' * 64}", headers=writer), 400)
+
+
+def test_lenient_handling_reports_what_it_ignored(
+    client: TestClient, writer: dict[str, str], seeded: dict[str, Any]
+) -> None:
+    strict = client.get(f"/fhir/Observation?patient={seeded['patient']}&nope=1", headers=writer)
+    outcome(strict, 400)
+    lenient = client.get(
+        f"/fhir/Observation?patient={seeded['patient']}&nope=1",
+        headers={**writer, "Prefer": "handling=lenient"},
+    )
+    entries = lenient.json()["entry"]
+    assert [e["search"]["mode"] for e in entries].count("match") == 3
+    assert entries[-1]["search"]["mode"] == "outcome"
+    assert "nope" in entries[-1]["resource"]["issue"][0]["diagnostics"]
+
+
+def test_identifying_refusals_are_not_lenient(client: TestClient, writer: dict[str, str]) -> None:
+    response = client.get(
+        "/fhir/Patient?family:contains=quil", headers={**writer, "Prefer": "handling=lenient"}
+    )
+    body = outcome(response, 400)
+    assert "quil" not in body["issue"][0]["diagnostics"]
+
+
+def test_scopes(client: TestClient, observer: dict[str, str], seeded: dict[str, Any]) -> None:
+    outcome(client.get("/fhir/Patient?gender=female", headers=observer), 403)
+    allowed = client.get(f"/fhir/Observation?patient={seeded['patient']}", headers=observer)
+    assert allowed.status_code == 200
+    outcome(client.get("/fhir/Observation"), 401)
+
+
+def test_summary_count(client: TestClient, writer: dict[str, str], seeded: dict[str, Any]) -> None:
+    bundle = client.get(
+        f"/fhir/Observation?patient={seeded['patient']}&_summary=count", headers=writer
+    ).json()
+    assert bundle["total"] == 3
+    assert "entry" not in bundle

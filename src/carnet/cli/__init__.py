@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from carnet.cli import audit, clients, db, demo, jobs, keys, serve
+from carnet.cli import audit, clients, db, demo, directory, fhir, jobs, keys, serve
 
 app = typer.Typer(
     name="carnet",
@@ -21,6 +21,8 @@ app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(demo.app, name="demo")
+app.add_typer(directory.app, name="directory")
+app.add_typer(fhir.app, name="fhir")
 app.add_typer(clients.app, name="clients")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")

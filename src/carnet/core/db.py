@@ -59,6 +59,8 @@ BigIntegerKey = BigInteger().with_variant(Integer, "sqlite")
 """A 64-bit surrogate key that SQLite also auto-increments (only INTEGER aliases the rowid)."""
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_ON_COMMIT = "carnet_on_commit"
+_SAVEPOINTS = "carnet_savepoints"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -113,17 +115,48 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """
     url = normalise_url(url)
     if is_sqlite(url):
-        return _sqlite_engine(url)
-    return create_engine(
-        url,
-        hide_parameters=True,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        # No pre-ping: it is one more round trip on every transaction. A connection the server
-        # dropped fails its first statement, SQLAlchemy invalidates the pool, and the request
-        # gets a 5xx once; recycling connections hourly keeps them from going stale.
-        pool_recycle=3600,
+        return _track_savepoints(_sqlite_engine(url))
+    return _track_savepoints(
+        create_engine(
+            url,
+            hide_parameters=True,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            # No pre-ping: it is one more round trip on every transaction. A connection the
+            # server dropped fails its first statement, SQLAlchemy invalidates the pool, and the
+            # request gets a 5xx once; recycling connections hourly keeps them from going stale.
+            pool_recycle=3600,
+        )
     )
+
+
+def _track_savepoints(engine: Engine) -> Engine:
+    """Drop the ``on_commit`` callbacks registered inside a savepoint that rolls back.
+
+    The entry point commits when a ClientError escapes, after the service rolled its own work
+    back to a savepoint: a callback registered by that undone work (a cache of a row that no
+    longer exists) must not run. Savepoints nest strictly, so a stack of "callbacks pending when
+    it began" is enough (SQLAlchemy names them after this event).
+    """
+
+    @event.listens_for(engine, "savepoint")
+    def _begin(conn: Connection, _name: str | None) -> None:
+        pending = len(conn.info.get(_ON_COMMIT, ()))
+        conn.info.setdefault(_SAVEPOINTS, []).append(pending)
+
+    @event.listens_for(engine, "rollback_savepoint")
+    def _rollback(conn: Connection, _name: str, _context: object) -> None:
+        marks = conn.info.get(_SAVEPOINTS)
+        if marks:
+            del conn.info.get(_ON_COMMIT, [])[marks.pop() :]
+
+    @event.listens_for(engine, "release_savepoint")
+    def _release(conn: Connection, _name: str, _context: object) -> None:
+        marks = conn.info.get(_SAVEPOINTS)
+        if marks:
+            marks.pop()
+
+    return engine
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -206,8 +239,9 @@ class _SqliteWriterLock:
 
 
 def on_commit(conn: Connection, callback: Callable[[], None]) -> None:
-    """Run ``callback`` after the current transaction commits; never if it rolls back."""
-    conn.info.setdefault("carnet_on_commit", []).append(callback)
+    """Run ``callback`` after the current transaction commits; never if it rolls back, nor if
+    the savepoint it was registered in rolls back."""
+    conn.info.setdefault(_ON_COMMIT, []).append(callback)
 
 
 class Database:
@@ -246,14 +280,14 @@ class Database:
                     yield conn
                 except ClientError:
                     trans.commit()
-                    committed = conn.info.pop("carnet_on_commit", [])
+                    committed = _pending(conn)
                     raise
                 except BaseException:
                     trans.rollback()
-                    conn.info.pop("carnet_on_commit", None)
+                    _pending(conn)
                     raise
                 trans.commit()
-                committed = conn.info.pop("carnet_on_commit", [])
+                committed = _pending(conn)
         finally:
             if lock is not None:
                 lock.release()
@@ -262,6 +296,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _pending(conn: Connection) -> list[Callable[[], None]]:
+    """The callbacks of the transaction that just ended (taken off the connection)."""
+    conn.info.pop(_SAVEPOINTS, None)
+    callbacks: list[Callable[[], None]] = conn.info.pop(_ON_COMMIT, [])
+    return callbacks
 
 
 def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:

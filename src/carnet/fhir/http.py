@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ from carnet.record.schemas import StoredResource
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 _JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+JSON_PATCH = "application/json-patch+json"
 _FORMATS = {"json", "application/fhir+json", "application/json", "application/json+fhir"}
 
 
@@ -42,7 +43,8 @@ def check_accept(request: Request) -> None:
     """Only JSON is served; ``_format`` overrides the Accept header, as FHIR says."""
     fmt = request.query_params.get("_format")
     if fmt is not None:
-        if fmt not in _FORMATS:
+        # An unencoded "+" arrives as a space (application/fhir+json): put it back.
+        if fmt.split(";")[0].strip().lower().replace(" ", "+") not in _FORMATS:
             raise NotAcceptable("format", issues=[Issue("not-supported", "Only JSON is served.")])
         return
     accept = request.headers.get("accept", "")
@@ -67,10 +69,27 @@ def parse_if_match(request: Request) -> int | None:
 
 async def read_json_body(request: Request, limit: int) -> dict[str, Any]:
     """The request body as a JSON object, refused with 413 as soon as it passes ``limit``."""
+    body = await _read_json(
+        request, limit, _JSON_TYPES, "Send the resource as application/fhir+json."
+    )
+    if not isinstance(body, dict):
+        raise InvalidInput(
+            "not an object", issues=[Issue("structure", "A resource is a JSON object.")]
+        )
+    return body
+
+
+async def read_json_patch(request: Request, limit: int) -> Any:
+    """A PATCH body: a JSON Patch document (``application/json-patch+json``, RFC 6902)."""
+    return await _read_json(
+        request, limit, (JSON_PATCH,), f"Send the patch as {JSON_PATCH} (RFC 6902)."
+    )
+
+
+async def _read_json(request: Request, limit: int, media_types: tuple[str, ...], hint: str) -> Any:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in _JSON_TYPES:
-        issue = Issue("not-supported", "Send the resource as application/fhir+json.")
-        raise UnsupportedMediaType("media type", issues=[issue])
+    if media_type not in media_types:
+        raise UnsupportedMediaType("media type", issues=[Issue("not-supported", hint)])
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -82,15 +101,10 @@ async def read_json_body(request: Request, limit: int) -> dict[str, Any]:
             raise _too_large(limit)
         chunks.append(chunk)
     try:
-        body = orjson.loads(b"".join(chunks))
+        return orjson.loads(b"".join(chunks))
     except orjson.JSONDecodeError as exc:
         issue = Issue("structure", f"The body is not valid JSON ({exc.msg}).")
         raise InvalidInput("malformed JSON", issues=[issue]) from None
-    if not isinstance(body, dict):
-        raise InvalidInput(
-            "not an object", issues=[Issue("structure", "A resource is a JSON object.")]
-        )
-    return body
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
@@ -105,6 +119,26 @@ def prefer_return(request: Request) -> str:
         if name == "return" and value.strip('"') in {"minimal", "OperationOutcome"}:
             return value.strip('"')
     return "representation"
+
+
+def not_modified(request: Request, stored: StoredResource) -> bool:
+    """Whether a conditional read may answer 304: ``If-None-Match`` names the current version
+    (weak or strong form, or ``*``), else ``If-Modified-Since`` is not before the last update.
+    HTTP dates have whole seconds, so the comparison drops the milliseconds."""
+    tags = request.headers.get("if-none-match")
+    if tags is not None:
+        wanted = {tag.strip() for tag in tags.split(",")}
+        return "*" in wanted or bool(wanted & {stored.etag, stored.etag.removeprefix("W/")})
+    since = request.headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        moment = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False  # an unreadable date is ignored, as HTTP says
+    if moment.tzinfo is None:
+        return False
+    return stored.last_updated.replace(microsecond=0) <= moment
 
 
 def resource_headers(stored: StoredResource, base_url: str, *, location: bool) -> dict[str, str]:

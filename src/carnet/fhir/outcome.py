@@ -22,7 +22,7 @@ from carnet.core.errors import (
     Unauthenticated,
 )
 from carnet.core.logging import request_id_var
-from carnet.record.errors import InvalidResource
+from carnet.record.errors import EntryFailed, InvalidResource
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,9 @@ _EXTRA_STATUS = {NotAcceptable: 406, UnsupportedMediaType: 415, MethodNotAllowed
 
 
 def status_for(error: ClientError) -> int:
+    if isinstance(error, EntryFailed):
+        # A failed transaction answers what its failing entry would have (404, 412, 422...).
+        return status_for(error.cause)
     for error_type, status in _EXTRA_STATUS.items():
         if isinstance(error, error_type):
             return status

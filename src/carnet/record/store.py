@@ -7,14 +7,33 @@ only caller.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from carnet.core.db import on_commit
 from carnet.record import models
+from carnet.record.bulk import bulk_insert
+from carnet.record.hashes import reference_hash
+from carnet.record.index_rows import SECOND_TABLES as _SECOND_TABLES
+from carnet.record.index_rows import index_rows
 from carnet.record.indexing import IndexEntries
 from carnet.storage import service as storage_service
 
@@ -45,6 +64,20 @@ _SELECT_CURRENT = (
     .where(models.resource.c.id == bindparam("resource_id"))
 )
 _INSERT_FIRST = insert(models.resource).returning(models.resource.c.key)
+# A bundle's first versions in one statement (executemany with RETURNING, keys in order).
+_INSERT_MANY = insert(models.resource).returning(
+    models.resource.c.key, sort_by_parameter_order=True
+)
+_NEXT_KEYS = text(
+    "SELECT nextval(pg_get_serial_sequence('record_resource', 'key')) FROM generate_series(1, :n)"
+)
+_SELECT_MANY = (
+    select(*_CURRENT_COLUMNS, *_KEY_COLUMNS, models.resource.c.resource_type, models.resource.c.id)
+    .select_from(_WITH_KEY)
+    .where(models.resource.c.resource_type.in_(bindparam("types", expanding=True)))
+    .where(models.resource.c.id.in_(bindparam("ids", expanding=True)))
+)
+_CHUNK = 500
 _REPLACE_CURRENT = (
     update(models.resource)
     .where(models.resource.c.key == bindparam("old_key"))
@@ -59,11 +92,13 @@ _REPLACE_CURRENT = (
     )
 )
 _ARCHIVE = insert(models.resource_version)
-_INDEX_INSERTS = {name: insert(table) for name, table in models.INDEX_TABLES.items()}
 _INDEX_DELETES = {
     name: delete(table).where(table.c.resource_key == bindparam("key"))
     for name, table in models.INDEX_TABLES.items()
 }
+_SELECT_PATIENT_KEY = select(models.record_patient.c.key).where(
+    models.record_patient.c.patient_id == bindparam("patient_id")
+)
 _SET_INDEXED = (
     update(models.resource)
     .where(models.resource.c.key == bindparam("row_key"))
@@ -91,6 +126,30 @@ def current(db: Connection, resource_type: str, resource_id: str) -> AnyRow | No
     return db.execute(
         _SELECT_CURRENT, {"resource_type": resource_type, "resource_id": resource_id}
     ).first()
+
+
+ROW_COLUMNS = (
+    models.resource.c.resource_type,
+    models.resource.c.id,
+    *_CURRENT_COLUMNS,
+    *_KEY_COLUMNS,
+)
+"""A current row as search reads it: type, id, the row, its owner's wrapped key."""
+ROWS_FROM = _WITH_KEY
+"""``record_resource`` joined to the owners' keys (search selects ``ROW_COLUMNS`` from it)."""
+_SELECT_BY_KEYS = (
+    select(*ROW_COLUMNS)
+    .select_from(_WITH_KEY)
+    .where(models.resource.c.key.in_(bindparam("keys", expanding=True)))
+)
+
+
+def rows_by_keys(db: Connection, keys: Sequence[int]) -> list[AnyRow]:
+    """Current rows (with their owners' wrapped keys) by row key, in the order of ``keys``."""
+    if not keys:
+        return []
+    found = {row.key: row for row in db.execute(_SELECT_BY_KEYS, {"keys": list(keys)})}
+    return [found[key] for key in keys if key in found]
 
 
 def past_version(db: Connection, key: int, version: int) -> AnyRow | None:
@@ -125,20 +184,66 @@ def insert_first(
 ) -> int:
     """Insert version 1 of a resource; return its row key. Raises IntegrityError on a race."""
     key = db.execute(
-        _INSERT_FIRST,
-        {
-            "resource_type": resource_type,
-            "id": resource_id,
-            "patient_id": new.patient_id,
-            "version": new.version,
-            "last_updated": new.last_updated,
-            "deleted": new.deleted,
-            "body": new.body,
-            "blob_id": new.blob_id,
-            "indexed": indexed,
-        },
+        _INSERT_FIRST, _first_row(resource_type, resource_id, new, indexed)
     ).scalar_one()
     return int(key)
+
+
+def insert_many(db: Connection, rows: Sequence[tuple[str, str, NewVersion, int]]) -> list[int]:
+    """Insert version 1 of several resources (type, id, version, indexed bits) at once; return
+    their row keys in the same order. Raises IntegrityError on a race.
+
+    PostgreSQL: keys drawn from the table's sequence in one query, then one COPY (an INSERT with
+    RETURNING for hundreds of rows cost more in the driver than the database spent on it).
+    SQLite: one INSERT with RETURNING, the keys in the rows' order.
+    """
+    params = [_first_row(kind, resource_id, new, bits) for kind, resource_id, new, bits in rows]
+    if db.dialect.name != "postgresql":
+        return [int(key) for key in db.execute(_INSERT_MANY, params).scalars()]
+    keys = [int(key) for key in db.execute(_NEXT_KEYS, {"n": len(params)}).scalars()]
+    for row, key in zip(params, keys, strict=True):
+        row["key"] = key
+    bulk_insert(db, models.resource, params)
+    return keys
+
+
+def current_many(
+    db: Connection, wanted: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], AnyRow]:
+    """The current rows (as ``current`` gives them) of several resources, by (type, id)."""
+    found: dict[tuple[str, str], AnyRow] = {}
+    pairs = set(wanted)
+    ordered = sorted(pairs)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        rows = db.execute(
+            _SELECT_MANY,
+            {
+                "types": sorted({resource_type for resource_type, _ in chunk}),
+                "ids": sorted({resource_id for _, resource_id in chunk}),
+            },
+        )
+        for row in rows:
+            if (row.resource_type, row.id) in pairs:
+                found[(row.resource_type, row.id)] = row
+    return found
+
+
+def _first_row(
+    resource_type: str, resource_id: str, new: NewVersion, indexed: int
+) -> dict[str, Any]:
+    return {
+        "resource_type": resource_type,
+        "id": resource_id,
+        "patient_id": new.patient_id,
+        "version": new.version,
+        "last_updated": new.last_updated,
+        "deleted": new.deleted,
+        "body": new.body,
+        "blob_id": new.blob_id,
+        "indexed": indexed,
+        "ref_hash": reference_hash(resource_type, resource_id),
+    }
 
 
 def replace(db: Connection, old: AnyRow, new: NewVersion) -> bool:
@@ -177,6 +282,62 @@ def replace(db: Connection, old: AnyRow, new: NewVersion) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class IndexWrite:
+    """One resource's index rows to replace (``entries`` None: remove them all).
+
+    ``previous_bits`` says which tables hold rows to delete, ``stored_bits`` what the resource
+    row says now (a new row is inserted with its final bits, saving an UPDATE).
+    """
+
+    key: int
+    resource_type: str
+    patient_id: str | None
+    entries: IndexEntries | None
+    previous_bits: int
+    stored_bits: int
+
+
+class PatientKeys:
+    """Patient ids to their ``record_patient`` keys, cached for the process once committed.
+
+    A key read or made inside a transaction is cached only after that transaction commits
+    (``on_commit``): a rolled-back creation must not leave a key that no row holds. Committed
+    rows never change, so the cache never goes stale. One per database (held by ``Record``).
+    """
+
+    def __init__(self, size: int = 200_000) -> None:
+        # Bounded: a national server sees tens of millions of patients over time.
+        self._known: OrderedDict[str, int] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, db: Connection, patient_id: str, *, create: bool) -> int | None:
+        """The patient's key; made when ``create`` (and absent), else None when absent."""
+        known = self._known.get(patient_id)
+        if known is not None:
+            return known
+        key = db.execute(_SELECT_PATIENT_KEY, {"patient_id": patient_id}).scalar_one_or_none()
+        if key is None and create:
+            insert_stmt: Any = pg_insert if db.dialect.name == "postgresql" else sqlite_insert
+            db.execute(
+                insert_stmt(models.record_patient)
+                .values(patient_id=patient_id)
+                .on_conflict_do_nothing(index_elements=["patient_id"])
+            )
+            key = db.execute(_SELECT_PATIENT_KEY, {"patient_id": patient_id}).scalar_one()
+        if key is not None:
+            on_commit(db, lambda: self._remember(patient_id, int(key)))
+        return None if key is None else int(key)
+
+    def _remember(self, patient_id: str, key: int) -> None:
+        with self._lock:
+            self._known[patient_id] = key
+            self._known.move_to_end(patient_id)
+            if len(self._known) > self._size:
+                self._known.popitem(last=False)
+
+
 def write_index(
     db: Connection,
     *,
@@ -185,46 +346,65 @@ def write_index(
     patient_id: str | None,
     entries: IndexEntries | None,
     blind_hash: Callable[[str, str], str],
+    patient_keys: PatientKeys,
     previous_bits: int,
     stored_bits: int,
 ) -> None:
-    """Replace the resource's index rows with ``entries`` (None: remove them all).
+    """Replace one resource's index rows (see ``write_indexes``)."""
+    item = IndexWrite(key, resource_type, patient_id, entries, previous_bits, stored_bits)
+    write_indexes(db, [item], blind_hash=blind_hash, patient_keys=patient_keys)
 
-    ``previous_bits`` says which tables hold rows to delete, ``stored_bits`` what the resource
-    row says now (a new row is inserted with its final bits, saving an UPDATE).
+
+def write_indexes(
+    db: Connection,
+    items: Sequence[IndexWrite],
+    *,
+    blind_hash: Callable[[str, str], str],
+    patient_keys: PatientKeys,
+) -> None:
+    """Replace the index rows of several resources: per table, one DELETE and one INSERT, each
+    executed once for all the resources (a transaction bundle writes its rows in a few round
+    trips). ``blind_hash(domain, key)`` is the storage's keyed hash of identifying values.
     """
     for name in models.INDEX_TABLES:
-        if previous_bits & _TABLE_BITS[name]:
-            db.execute(_INDEX_DELETES[name], {"key": key})
-    bits = 0
-    if entries is not None:
-        common = {"resource_key": key, "resource_type": resource_type, "patient_id": patient_id}
-        for name in models.INDEX_TABLES:
-            rows = _rows(name, getattr(entries, name), common, resource_type, blind_hash)
-            if rows:
-                db.execute(_INDEX_INSERTS[name], rows)
-                bits |= _TABLE_BITS[name]
-    if bits != stored_bits:
-        db.execute(_SET_INDEXED, {"row_key": key, "bits": bits})
+        doomed = [{"key": item.key} for item in items if item.previous_bits & _TABLE_BITS[name]]
+        if doomed:
+            db.execute(_INDEX_DELETES[name], doomed)
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in models.INDEX_TABLES}
+    changed_bits = []
+    owners: dict[str, int | None] = {}  # a bundle's resources share a few patients
+    for item in items:
+        bits = 0
+        if item.entries is not None:
+            owner = _patient_key(db, patient_keys, owners, item.patient_id)
+            for name, table_rows in index_rows(item, owner, blind_hash).items():
+                rows[name].extend(table_rows)
+                bits |= _TABLE_BITS[name] if table_rows else 0
+        if bits != item.stored_bits:
+            changed_bits.append({"row_key": item.key, "bits": bits})
+    for name, table_rows in rows.items():
+        if table_rows:
+            bulk_insert(db, models.INDEX_TABLES[name], table_rows)
+    if changed_bits:
+        db.execute(_SET_INDEXED, changed_bits)
+
+
+def _patient_key(
+    db: Connection, patient_keys: PatientKeys, owners: dict[str, int | None], patient_id: str | None
+) -> int | None:
+    """The patient's index key, looked up once per write (``owners`` remembers it)."""
+    if patient_id is None:
+        return None
+    if patient_id not in owners:
+        owners[patient_id] = patient_keys.get(db, patient_id, create=True)
+    return owners[patient_id]
 
 
 def index_bits(entries: IndexEntries | None) -> int:
-    """The ``indexed`` bits ``write_index`` will set for ``entries``."""
+    """The ``indexed`` bits ``write_indexes`` will set for ``entries``."""
     if entries is None:
         return 0
-    return sum(bit for name, bit in _TABLE_BITS.items() if getattr(entries, name))
-
-
-def _rows(
-    name: str,
-    values: Sequence[Any],
-    common: dict[str, Any],
-    resource_type: str,
-    blind_hash: Callable[[str, str], str],
-) -> list[dict[str, Any]]:
-    if name == "blind":
-        # Identifying values arrive normalised and leave as keyed hashes, never in clear.
-        unique = {(v.param, blind_hash(f"{resource_type}.{v.param}", v.key)) for v in values}
-        return [{**common, "param": param, "hash": digest} for param, digest in sorted(unique)]
-    unique_rows = dict.fromkeys(tuple(v) for v in values)
-    return [{**common, **dict(zip(values[0]._fields, row, strict=True))} for row in unique_rows]
+    bits = sum(bit for name, bit in _TABLE_BITS.items() if getattr(entries, name))
+    for entry in entries.composite:
+        bits |= _TABLE_BITS[_SECOND_TABLES[type(entry.second)]]
+    return bits

@@ -11,6 +11,7 @@ import base64
 import binascii
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +34,23 @@ from carnet.record.errors import (
 from carnet.record.prepared import PreparedWrite
 from carnet.record.schemas import DeleteOutcome, StoredResource, WriteOutcome
 from carnet.storage.errors import DataKeyDestroyed
-from carnet.storage.service import SYSTEM_OWNER
+from carnet.storage.service import SYSTEM_OWNER, DataKey
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """One version ready to store: decided, sealed, its Binary content in the blob store."""
+
+    resource_type: str
+    resource_id: str
+    owner: str | None
+    new: store.NewVersion
+    plain: bytes
+    """The version's JSON as stored (without a Binary's content)."""
+
+    @property
+    def entity(self) -> str:
+        return f"{self.resource_type}/{self.resource_id}/_history/{self.new.version}"
 
 
 class Writes(RepositoryBase):
@@ -105,6 +122,30 @@ class Writes(RepositoryBase):
         row: store.AnyRow | None,
         if_match: int | None,
     ) -> WriteOutcome:
+        staged = self._stage(resource_id, prepared, row=row)
+        resource_type = staged.resource_type
+        if row is None:
+            bits = store.index_bits(prepared.entries)
+            key = store.insert_first(self._db, resource_type, resource_id, staged.new, indexed=bits)
+            previous_bits = 0
+        else:
+            if not store.replace(self._db, row, staged.new):
+                raise VersionMismatch if if_match is not None else VersionConflict
+            key, bits, previous_bits = row.key, row.indexed, row.indexed
+        self._reindex(key, resource_type, staged.owner, prepared, previous_bits, stored_bits=bits)
+        self._audit(tag, Outcome.SUCCESS, staged.owner, staged.entity)
+        return WriteOutcome(resource=self._stored(staged), created=row is None)
+
+    def _stage(
+        self,
+        resource_id: str,
+        prepared: PreparedWrite,
+        *,
+        row: store.AnyRow | None,
+        keys: dict[str, DataKey] | None = None,
+    ) -> Staged:
+        """Decide, then make the version to store: meta, sealed body, blob (nothing written to
+        the resource tables yet). ``keys`` caches data keys across the writes of a bundle."""
         resource_type = prepared.resource_type
         assert resource_type is not None
         entity = f"{resource_type}/{resource_id}"
@@ -119,16 +160,19 @@ class Writes(RepositoryBase):
         body_resource = {**prepared.resource, "id": resource_id}
         body_resource["meta"] = _meta(prepared.resource.get("meta"), version, now)
         key_owner = owner or SYSTEM_OWNER
-        storage = self._record.storage
-        try:
-            data_key = storage.data_key(self._db, owner_id=key_owner, create=True)
-        except DataKeyDestroyed as exc:
-            # The space was erased: nothing may be written into it again.
-            raise Failure(exc, owner, entity, Outcome.GONE) from None
+        data_key = keys.get(key_owner) if keys is not None else None
+        if data_key is None:
+            try:
+                data_key = self._record.storage.data_key(self._db, owner_id=key_owner, create=True)
+            except DataKeyDestroyed as exc:
+                # The space was erased: nothing may be written into it again.
+                raise Failure(exc, owner, entity, Outcome.GONE) from None
+            if keys is not None:
+                keys[key_owner] = data_key
         blob_id = None
         if resource_type == "Binary" and "data" in body_resource:
             content = _decode_binary(body_resource.pop("data"))
-            blob_id = storage.put_blob(self._db, owner_id=key_owner, data=content)
+            blob_id = self._record.storage.put_blob(self._db, owner_id=key_owner, data=content)
         plain = orjson.dumps(body_resource)
         new = store.NewVersion(
             patient_id=owner,
@@ -138,20 +182,22 @@ class Writes(RepositoryBase):
             body=data_key.seal(plain, sealing_context(resource_type, resource_id, version)),
             blob_id=blob_id,
         )
-        if row is None:
-            bits = store.index_bits(prepared.entries)
-            key = store.insert_first(self._db, resource_type, resource_id, new, indexed=bits)
-            previous_bits = 0
-        else:
-            if not store.replace(self._db, row, new):
-                raise VersionMismatch if if_match is not None else VersionConflict
-            key, bits, previous_bits = row.key, row.indexed, row.indexed
-        self._reindex(key, resource_type, owner, prepared, previous_bits, stored_bits=bits)
-        self._audit(tag, Outcome.SUCCESS, owner, f"{entity}/_history/{version}")
-        if blob_id is not None:
-            plain = self._with_blob(plain, key_owner, blob_id)
-        stored = StoredResource(resource_type, resource_id, version, now, owner, plain)
-        return WriteOutcome(resource=stored, created=row is None)
+        return Staged(resource_type, resource_id, owner, new, plain)
+
+    def _stored(self, staged: Staged) -> StoredResource:
+        """What the caller gets back: the plain JSON (a Binary's content put back)."""
+        plain = staged.plain
+        if staged.new.blob_id is not None:
+            plain = self._with_blob(plain, staged.owner or SYSTEM_OWNER, staged.new.blob_id)
+        new = staged.new
+        return StoredResource(
+            staged.resource_type,
+            staged.resource_id,
+            new.version,
+            new.last_updated,
+            staged.owner,
+            plain,
+        )
 
     def _reindex(
         self,
@@ -170,6 +216,7 @@ class Writes(RepositoryBase):
             patient_id=owner,
             entries=None if prepared is None else prepared.entries,
             blind_hash=self._record.storage.blind_index,
+            patient_keys=self._record.patient_keys,
             previous_bits=previous_bits,
             stored_bits=previous_bits if stored_bits is None else stored_bits,
         )
@@ -266,7 +313,8 @@ def _meta(meta: Any, version: int, now: datetime) -> dict[str, Any]:
 
 def _decode_binary(data: Any) -> bytes:
     try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, TypeError, ValueError):
+        # base64Binary allows whitespace between groups (official examples wrap their lines).
+        return base64.b64decode("".join(data.split()), validate=True)
+    except (AttributeError, binascii.Error, TypeError, ValueError):
         issue = Issue("value", "Binary.data is not valid base64.", "Binary.data")
         raise InvalidResource([issue]) from None

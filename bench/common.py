@@ -98,7 +98,9 @@ class Server:
 
 
 @contextmanager
-def running_server(rt: Runtime, url: str, *, workers: int = 1) -> Iterator[Server]:
+def running_server(
+    rt: Runtime, url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with rt.transaction() as db:
@@ -113,6 +115,7 @@ def running_server(rt: Runtime, url: str, *, workers: int = 1) -> Iterator[Serve
         "CARNET_PUBLIC_BASE_URL": base,
         "CARNET_LOGGING__LEVEL": "WARNING",
         "CARNET_AUTHZ__ACCESS_TOKEN_SECONDS": "3600",
+        **(extra_env or {}),
     }
     log = (rt.settings.data_dir / "server.log").open("ab")
     process = subprocess.Popen(

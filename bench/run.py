@@ -24,8 +24,14 @@ def main() -> int:
             ["fhir_crud.py", "--db", db, "--seconds", "5" if quick else "15"],
             ["audit_verify.py", "--db", db, "--events", "100000" if quick else "1000000"],
             ["storage_bytes.py", "--db", db, "--patients", "100" if quick else "500"],
+            ["storage_bytes.py", "--db", db, "--synthea", "--bundles", "10" if quick else "50"],
+            ["search_mix.py", "--db", db, "--seconds", "5" if quick else "15"],
+            ["bundle_import.py", "--db", db, "--bundles", "10" if quick else "50"],
+            ["everything.py", "--db", db, "--requests", "40" if quick else "200"],
+            ["export.py", "--db", db, "--resources", "100000" if quick else "1000000"],
         ]
     runs.append(["encryption_cost.py"])
+    runs.append(["portal_pages.py", "--seconds", "5" if quick else "10"])
     failed = 0
     for args in runs:
         print(f"\n$ python bench/{' '.join(args)}", flush=True)

@@ -22,7 +22,14 @@ from carnet.core.db import Database
 from carnet.core.errors import ConfigurationError
 from carnet.core.logging import configure_logging
 from carnet.jobs.service import JobQueue, Worker
-from carnet.record.service import Record, Repository
+from carnet.notify import service as notify_service
+from carnet.record.service import (
+    EXPORT_EXPIRE_JOB,
+    EXPORT_STEP_JOB,
+    ExportPolicy,
+    Record,
+    Repository,
+)
 from carnet.settings import Settings
 from carnet.storage.service import Storage
 
@@ -39,19 +46,23 @@ class Runtime:
     record: Record
     jobs: JobQueue
     authz: Authz
+    notify: notify_service.Notifier
     workers: list[Worker] = field(default_factory=list)
 
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[Connection]:
         return self.database.transaction(readonly=readonly)
 
+    def carnet_context(self) -> access_service.AccessContext:
+        """The access context of Carnet itself (CLI, seeding, imports): system scopes."""
+        return access_service.AccessContext(
+            actor=CARNET, scopes=access_service.ScopeSet.parse(SYSTEM_SCOPES)
+        )
+
     @contextmanager
     def carnet_repository(self) -> Iterator[Repository]:
         """A repository acting as Carnet itself (CLI, seeding), in its own transaction."""
-        ctx = access_service.AccessContext(
-            actor=CARNET, scopes=access_service.ScopeSet.parse(SYSTEM_SCOPES)
-        )
         with self.transaction() as db:
-            yield self.record.repository(db=db, ctx=ctx)
+            yield self.record.repository(db=db, ctx=self.carnet_context())
 
     def worker(self, *, name: str | None = None) -> Worker:
         """A job worker for this process; plants the periodic jobs' next runs first."""
@@ -86,8 +97,17 @@ def build_runtime(
             "provision a production keyring (see docs/security.md)"
         )
     audit = AuditTrail(key=storage.keyring.audit_key, clock=clock)
-    record = Record(storage=storage, audit=audit, clock=clock)
     jobs = JobQueue(settings=settings.jobs, clock=clock)
+    record = Record(
+        storage=storage,
+        audit=audit,
+        clock=clock,
+        jobs=jobs,
+        export_policy=ExportPolicy(
+            expires_after_seconds=settings.fhir.export_expiry_seconds,
+            file_resources=settings.fhir.export_file_resources,
+        ),
+    )
     authz = Authz.from_settings(
         settings.authz,
         issuer=settings.public_base_url.rstrip("/"),
@@ -108,6 +128,9 @@ def build_runtime(
         record=record,
         jobs=jobs,
         authz=authz,
+        notify=notify_service.Notifier.from_settings(
+            settings.notify, environment=settings.environment
+        ),
     )
     register_jobs(runtime)
     return runtime
@@ -115,9 +138,14 @@ def build_runtime(
 
 def register_jobs(runtime: Runtime) -> None:
     """Every job kind the process can run (the handlers live in their areas)."""
+    runtime.notify.register_jobs(runtime.jobs)
     storage = runtime.storage
     runtime.jobs.register_periodic(
         "storage:sweep-blobs", lambda db, _payload: _sweep(storage, db), every=timedelta(hours=1)
+    )
+    runtime.jobs.register(EXPORT_STEP_JOB, runtime.record.run_export_step)
+    runtime.jobs.register_periodic(
+        EXPORT_EXPIRE_JOB, runtime.record.expire_exports, every=timedelta(minutes=15)
     )
 
 

@@ -20,6 +20,7 @@ from carnet.record.errors import (
     VersionMismatch,
     WriteRefused,
 )
+from carnet.record.hashes import param_id, value_hash
 from carnet.record.service import Repository
 from carnet.runtime import Runtime
 
@@ -184,12 +185,17 @@ def test_bodies_and_identifying_values_are_not_in_clear(rt: Runtime, db: Connect
         assert secret not in dump
     blind = (
         db.execute(
-            text("SELECT param FROM record_index_blind WHERE patient_id = :p"), {"p": person["id"]}
+            text(
+                "SELECT b.param_id FROM record_index_blind b JOIN record_patient p "
+                "ON p.key = b.patient_key WHERE p.patient_id = :p"
+            ),
+            {"p": person["id"]},
         )
         .scalars()
         .all()
     )
-    assert {"family", "birthdate", "identifier"} <= set(blind)
+    wanted = {param_id("Patient", code) for code in ("family", "birthdate", "identifier")}
+    assert wanted <= set(blind)
 
 
 def test_index_rows_follow_the_current_version(rt: Runtime, db: Connection) -> None:
@@ -198,20 +204,20 @@ def test_index_rows_follow_the_current_version(rt: Runtime, db: Connection) -> N
     repo.update("Patient", person["id"], person)
     obs = repo.create(observation(person["id"], code="29463-7"))
 
-    def codes() -> set[str]:
+    def codes() -> set[int]:
         return set(
             db.execute(
                 text(
-                    "SELECT t.code FROM record_index_token t JOIN record_resource r "
-                    "ON r.key = t.resource_key WHERE r.id = :id AND t.param = 'code'"
+                    "SELECT t.code_hash FROM record_index_token t JOIN record_resource r "
+                    "ON r.key = t.resource_key WHERE r.id = :id AND t.param_id = :param"
                 ),
-                {"id": obs.id},
+                {"id": obs.id, "param": param_id("Observation", "code")},
             ).scalars()
         )
 
-    assert "29463-7" in codes()
+    assert value_hash("29463-7") in codes()
     repo.update("Observation", obs.id, {**observation(person["id"], code="8302-2"), "id": obs.id})
-    assert codes() == {"8302-2"}
+    assert codes() == {value_hash("8302-2")}
     repo.delete("Observation", obs.id)
     assert codes() == set()
 

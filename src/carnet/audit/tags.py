@@ -24,6 +24,18 @@ class EventTag(StrEnum):
     RECORD_RESOURCE_HISTORY = "record:resource:history"
     RECORD_RESOURCE_SEARCH = "record:resource:search"
     RECORD_BLOB_READ = "record:blob:read"
+    RECORD_RESOURCE_PATCH = "record:resource:patch"
+    RECORD_BUNDLE_TRANSACTION = "record:bundle:transaction"
+    RECORD_BUNDLE_BATCH = "record:bundle:batch"
+    RECORD_RESOURCE_HISTORY_TYPE = "record:resource:history-type"
+    RECORD_RESOURCE_HISTORY_SYSTEM = "record:resource:history-system"
+    RECORD_PATIENT_EVERYTHING = "record:patient:everything"
+    RECORD_EXPORT_START = "record:export:start"
+    RECORD_EXPORT_STATUS = "record:export:status"
+    RECORD_EXPORT_COMPLETE = "record:export:complete"
+    RECORD_EXPORT_DOWNLOAD = "record:export:download"
+    RECORD_EXPORT_DELETE = "record:export:delete"
+    RECORD_EXPORT_EXPIRE = "record:export:expire"
     STORAGE_KEY_ROTATE = "storage:key:rotate"
     STORAGE_KEY_DESTROY = "storage:key:destroy"
     AUTHZ_CLIENT_REGISTER = "authz:client:register"
@@ -67,6 +79,7 @@ class AuditCoding:
 
 
 _REST = (AUDIT_TYPE, "rest", "RESTful Operation")
+_EXPORT = (DCM, "110106", "Export")
 
 CODES: dict[EventTag, AuditCoding] = {
     EventTag.RECORD_RESOURCE_CREATE: AuditCoding(*_REST, RESTFUL, "create", "C"),
@@ -77,6 +90,20 @@ CODES: dict[EventTag, AuditCoding] = {
     EventTag.RECORD_RESOURCE_HISTORY: AuditCoding(*_REST, RESTFUL, "history-instance", "R"),
     EventTag.RECORD_RESOURCE_SEARCH: AuditCoding(*_REST, RESTFUL, "search-type", "E"),
     EventTag.RECORD_BLOB_READ: AuditCoding(*_REST, RESTFUL, "read", "R"),
+    EventTag.RECORD_RESOURCE_PATCH: AuditCoding(*_REST, RESTFUL, "patch", "U"),
+    # One event per patient chain a transaction touched, listing its entries (docs/architecture).
+    EventTag.RECORD_BUNDLE_TRANSACTION: AuditCoding(*_REST, RESTFUL, "transaction", "E"),
+    EventTag.RECORD_BUNDLE_BATCH: AuditCoding(*_REST, RESTFUL, "batch", "E"),
+    EventTag.RECORD_RESOURCE_HISTORY_TYPE: AuditCoding(*_REST, RESTFUL, "history-type", "R"),
+    EventTag.RECORD_RESOURCE_HISTORY_SYSTEM: AuditCoding(*_REST, RESTFUL, "history-system", "R"),
+    EventTag.RECORD_PATIENT_EVERYTHING: AuditCoding(*_REST, RESTFUL, "operation", "E"),
+    # DICOM 110106 "Export": data leaving the system's control (a bulk export and its files).
+    EventTag.RECORD_EXPORT_START: AuditCoding(*_EXPORT, RESTFUL, "operation", "E"),
+    EventTag.RECORD_EXPORT_STATUS: AuditCoding(*_REST, RESTFUL, "operation", "R"),
+    EventTag.RECORD_EXPORT_COMPLETE: AuditCoding(*_EXPORT, None, None, "R"),
+    EventTag.RECORD_EXPORT_DOWNLOAD: AuditCoding(*_EXPORT, None, None, "R"),
+    EventTag.RECORD_EXPORT_DELETE: AuditCoding(*_EXPORT, None, None, "D"),
+    EventTag.RECORD_EXPORT_EXPIRE: AuditCoding(*_EXPORT, None, None, "D"),
     EventTag.STORAGE_KEY_ROTATE: AuditCoding(DCM, "110113", "Security Alert", None, None, "E"),
     EventTag.STORAGE_KEY_DESTROY: AuditCoding(DCM, "110113", "Security Alert", None, None, "D"),
     EventTag.AUTHZ_CLIENT_REGISTER: AuditCoding(DCM, "110113", "Security Alert", None, None, "C"),

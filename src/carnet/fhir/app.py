@@ -9,15 +9,28 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from carnet.core.errors import CarnetError, ClientError, Issue, NotFound
+from carnet.fhir.bundles import Bundles
 from carnet.fhir.capability import capability_statement
+from carnet.fhir.conditional import Conditional
+from carnet.fhir.history import History
 from carnet.fhir.http import check_accept, json_response
 from carnet.fhir.interactions import FhirDeps, Interactions
+from carnet.fhir.operations.everything import Everything
+from carnet.fhir.operations.export import Export
+from carnet.fhir.operations.validate import Validate
 from carnet.fhir.outcome import MethodNotAllowed, error_response
+from carnet.fhir.runner import Runner
+from carnet.fhir.search import Search
 
 
 def build_fhir_app(deps: FhirDeps) -> Starlette:
     """Routes, and errors rendered as OperationOutcome (never HTML, never a stack trace)."""
     api = Interactions(deps)
+    bundles = Bundles(api)
+    conditional, validate = Conditional(api, bundles), Validate(api)
+    runner = Runner(deps)
+    history, everything, export = History(runner), Everything(runner), Export(runner)
+    search = Search(runner)
     published = deps.record.clock.now()
 
     async def metadata(request: Request) -> Response:
@@ -37,9 +50,29 @@ def build_fhir_app(deps: FhirDeps) -> Starlette:
     routes = [
         Route("/metadata", metadata, methods=["GET"]),
         Route("/.well-known/smart-configuration", smart_configuration, methods=["GET"]),
-        Route("/{type}", api.create, methods=["POST"]),
+        # Literal paths before the patterns that would take them for a type or an id.
+        Route("/_history", history.of_system, methods=["GET"]),
+        Route("/$export", export.system, methods=["GET"]),
+        Route("/_export/{export_id}", export.status, methods=["GET"]),
+        Route("/_export/{export_id}", export.delete, methods=["DELETE"]),
+        Route("/_export/{export_id}/{file_id}", export.download, methods=["GET"]),
+        Route("/Patient/$export", export.patients, methods=["GET"]),
+        Route("/Patient/$everything", everything.own, methods=["GET"]),
+        Route("/Patient/{id}/$everything", everything.by_id, methods=["GET"]),
+        Route("/Group/{id}/$export", export.group, methods=["GET"]),
+        Route("/{type}/_history", history.of_type, methods=["GET"]),
+        Route("/", bundles.post, methods=["POST"]),
+        Route("/{type}/$validate", validate.type_level, methods=["POST"]),
+        Route("/{type}/{id}/$validate", validate.instance, methods=["POST"]),
+        Route("/{type}/_search", search.post, methods=["POST"]),
+        Route("/{type}", search.get, methods=["GET"]),
+        Route("/{type}", conditional.create, methods=["POST"]),
+        Route("/{type}", conditional.update, methods=["PUT"]),
+        Route("/{type}", conditional.patch, methods=["PATCH"]),
+        Route("/{type}", conditional.delete, methods=["DELETE"]),
         Route("/{type}/{id}", api.read, methods=["GET"]),
         Route("/{type}/{id}", api.update, methods=["PUT"]),
+        Route("/{type}/{id}", api.patch, methods=["PATCH"]),
         Route("/{type}/{id}", api.delete, methods=["DELETE"]),
         Route("/{type}/{id}/_history", api.history, methods=["GET"]),
         Route("/{type}/{id}/_history/{version}", api.vread, methods=["GET"]),

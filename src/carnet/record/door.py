@@ -37,6 +37,9 @@ class RepositoryBase:
         self._record = record
         self._db = db
         self.ctx = ctx
+        self._audit_buffer: list[AuditRecord] | None = None
+        """While set (inside a transaction bundle), audit records are kept here instead of
+        being written: the bundle writes them grouped, or only its failures if it rolls back."""
 
     def _require_type(self, resource_type: str, tag: EventTag) -> None:
         if resource_type not in self._record.resource_types:
@@ -66,18 +69,19 @@ class RepositoryBase:
         *,
         detail: Detail | None = None,
     ) -> None:
-        self._record.audit.record(
-            self._db,
-            AuditRecord(
-                tag=tag,
-                outcome=outcome,
-                actor=self.ctx.actor,
-                patient_id=patient_id,
-                entity=entity,
-                mode=self.ctx.mode.value,
-                detail=detail or {},
-            ),
+        record = AuditRecord(
+            tag=tag,
+            outcome=outcome,
+            actor=self.ctx.actor,
+            patient_id=patient_id,
+            entity=entity,
+            mode=self.ctx.mode.value,
+            detail=detail or {},
         )
+        if self._audit_buffer is not None:
+            self._audit_buffer.append(record)
+            return
+        self._record.audit.record(self._db, record)
 
     def _with_blob(self, body: bytes, owner: str, blob_id: str) -> bytes:
         """A Binary's JSON with its content put back from the blob store."""

@@ -2,14 +2,21 @@
 
 Every call follows the same steps (DESIGN.md §4): decide (access) → act → audit (success or
 refusal) → return. A refusal is indistinguishable from absence to the caller and is still
-audited. The parts live in ``reads`` and ``writes``, on the shared base of ``door``.
+audited. The parts live in ``reads``, ``writes``, ``scans`` (history of a type or the system,
+$everything), ``exports`` (bulk export), ``patches`` (JSON Patch) and ``transactions``
+(bundles: batch and transaction), ``searches`` (search, match and count), on the shared base
+of ``door``.
 """
 
 from __future__ import annotations
 
+from carnet.record.exports import Exports
 from carnet.record.reads import Reads
+from carnet.record.scans import Scans
+from carnet.record.searches import Searches
+from carnet.record.transactions import Transactions
 from carnet.record.writes import Writes
 
 
-class Repository(Reads, Writes):
+class Repository(Transactions, Reads, Writes, Scans, Exports, Searches):
     """Health data as one actor may see and change it. Made per request by ``Record``."""

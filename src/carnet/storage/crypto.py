@@ -29,11 +29,14 @@ class SealError(ValueError):
     """A sealed value failed authentication: wrong key, wrong context, or tampering."""
 
 
-def seal(aead: AESGCM, plaintext: bytes, context: bytes) -> bytes:
-    """Encrypt ``plaintext`` bound to ``context`` (compressing it first when worthwhile)."""
+def seal(aead: AESGCM, plaintext: bytes, context: bytes, *, compress: bool = True) -> bytes:
+    """Encrypt ``plaintext`` bound to ``context`` (compressing it first when worthwhile).
+
+    ``compress=False`` skips the attempt, for content known not to shrink (already encrypted).
+    """
     fmt = FORMAT_RAW
     payload = plaintext
-    if len(plaintext) > _COMPRESS_ABOVE:
+    if compress and len(plaintext) > _COMPRESS_ABOVE:
         deflated = zlib.compress(plaintext, 6)
         if len(deflated) < len(plaintext):
             fmt, payload = FORMAT_DEFLATE, deflated

@@ -1,0 +1,2 @@
+"""FHIR operations, one per module (DESIGN.md §8.3): ``$everything``, ``$export``,
+``$validate``."""

@@ -28,7 +28,8 @@ from carnet.fhir.app import build_fhir_app
 from carnet.fhir.interactions import FhirDeps
 from carnet.runtime import Runtime, build_runtime
 from carnet.settings import load_settings
-from carnet.web.home import build_home_router
+from carnet.web.portal import install_portal
+from carnet.web.rendering import PortalDeps
 
 log = logging.getLogger("carnet.access")
 
@@ -39,11 +40,15 @@ _SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
     (
         b"content-security-policy",
+        # No 'unsafe-inline' anywhere: the portal has no inline script, style element or style
+        # attribute. The DSFR's script sets styles only through the CSSOM (style.setProperty),
+        # which CSP does not govern; its icons are files, a few of its images data: URIs.
         (
-            b"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+            b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            b"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
             b"form-action 'self'; frame-ancestors 'none'"
         ),
     ),
@@ -125,6 +130,10 @@ class SurfaceDispatcher:
                     "app_root_path": scope.get("app_root_path", root),
                     "root_path": root + "/fhir",
                 }
+                if path == "/fhir":
+                    # The API's base is the FHIR app's root: POST /fhir is a transaction, not a
+                    # redirect to /fhir/ (a client would not resend its body).
+                    child["path"] = "/fhir/"
                 await self.fhir(child, receive, send)
                 return
         await self.portal(scope, receive, send)
@@ -166,7 +175,17 @@ def create_app(runtime: Runtime | None = None) -> ASGIApp:
         )
     )
     app.router.routes.extend(build_authz_routes(rt.authz, rt.database))
-    app.include_router(build_home_router(fhir_base_url=settings.fhir_base_url))
+    install_portal(
+        app,
+        PortalDeps(
+            settings=settings.portal,
+            csrf_key=rt.storage.derive_key("portal-csrf"),
+            production=settings.is_production,
+            fhir_base_url=settings.fhir_base_url,
+            # OAuth endpoints authenticate clients, not browsers' cookies: no CSRF token there.
+            csrf_exempt=("/oauth2/", "/.well-known/"),
+        ),
+    )
 
     # A bare Starlette route: liveness costs nothing, and it is the benchmarks' ceiling.
     app.router.routes.append(Route("/healthz", _healthz, methods=["GET"]))

@@ -1,0 +1,1 @@
+"""The operators' area: for now its landing page, saying sign-in is needed."""

@@ -263,5 +263,60 @@ def test_profession_table() -> None:
 
 
 def test_service_re_exports_the_format_functions() -> None:
+    public = [name for name in vars(formats) if not name.startswith("_") and name.isidentifier()]
+    for name in public:
+        value = getattr(formats, name)
+        if callable(value) and getattr(value, "__module__", "") == formats.__name__:
+            assert getattr(identity_service, name) is value
     for name in identity_service.__all__:
-        assert getattr(identity_service, name) is getattr(formats, name)
+        assert hasattr(identity_service, name)
+
+
+# --- ADELI, SIREN, SIRET, FINESS of Corsica, INSEE codes ------------------------------------------
+@pytest.mark.parametrize("adeli", ["759124159", "012600631", "629400748"])
+def test_reference_adeli_numbers_are_valid(adeli: str) -> None:
+    assert formats.is_valid_adeli(adeli)
+    assert not formats.is_valid_adeli(_change_digit(adeli, 4, 1))
+
+
+def test_siret_and_siren() -> None:
+    assert formats.is_valid_siren("732829320")
+    assert formats.is_valid_siret("73282932000074")
+    assert not formats.is_valid_siret("73282932000075")
+    assert not formats.is_valid_siret("7328293200007")
+    # La Poste's establishments: the digits add up to a multiple of 5 instead of Luhn.
+    assert formats.is_valid_siret("35600000000048")  # La Poste's head office passes Luhn
+    assert not formats.luhn_is_valid("35600000012346")
+    assert formats.is_valid_siret("35600000012346")  # 3+5+6+1+2+3+4+6 = 30
+    assert not formats.is_valid_siret("35600000012347")
+
+
+def test_finess_of_corsica_is_accepted_unchecked() -> None:
+    assert formats.finess_check("010000024") == "valid"
+    assert formats.finess_check("010000025") == "invalid"
+    assert formats.finess_check("2A0000123") == "unchecked"
+    assert formats.finess_check("2C0000123") == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("code", "commune", "country"),
+    [
+        ("75113", True, False),
+        ("2B033", True, False),
+        ("97411", True, False),
+        ("98735", True, False),
+        ("99100", False, True),
+        ("99352", False, True),
+        ("75000", False, False),
+        ("96001", False, False),
+        ("9741", False, False),
+    ],
+)
+def test_insee_codes(code: str, commune: bool, country: bool) -> None:
+    assert formats.is_insee_commune_code(code) is commune
+    assert formats.is_insee_country_code(code) is country
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=20))
+def test_luhn_completion_always_validates(prefix: str) -> None:
+    assert formats.luhn_is_valid(formats.luhn_complete(prefix))

@@ -1,4 +1,9 @@
-"""The demo professional directory: organisations (FINESS), practitioners (RPPS) and their roles."""
+"""The demo professional directory: organisations (FINESS), practitioners (RPPS) and their roles.
+
+Their ids are those the directory import derives from the national identifiers
+(``identity.fhir_directory``), so the demo directory and its extract (``directory_extract``)
+describe the same resources.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-from carnet.demo.context import Resource, ascii_slug, make_rng, new_id, reference
+from carnet.demo.context import Resource, ascii_slug, make_rng, reference
 from carnet.demo.names import PROFESSIONAL_GIVEN_NAMES, PROFESSIONAL_SURNAMES
 from carnet.demo.places import COMMUNES, ORGANIZATION_STREETS, department_name
 from carnet.demo.schemas import DemoDirectory
@@ -146,7 +151,8 @@ def _organization(rng: random.Random, spec: _Org) -> Resource:
     finess = _finess(rng, _department_of(spec.postal_code))
     return {
         "resourceType": "Organization",
-        "id": new_id(rng),
+        # The id the directory import gives this structure, so both write the same resource.
+        "id": identity_service.organization_id(identity_service.StructureIds(finess_site=finess)),
         "identifier": [
             _identifier("IDNST", identity_service.SYSTEM_NATIONAL_STRUCTURE_ID, "1" + finess),
             _identifier("FINEG", identity_service.SYSTEM_FINESS, finess),
@@ -203,9 +209,10 @@ def _practitioner(
     person_name: dict[str, Any] = {"use": "official", "family": family, "given": [given]}
     if profession in {"10", "21", "40"}:
         person_name["prefix"] = ["Dr"]
+    professional = identity_service.ProfessionalId(identity_service.ProfessionalIdKind.RPPS, rpps)
     return {
         "resourceType": "Practitioner",
-        "id": new_id(rng),
+        "id": identity_service.practitioner_id(professional),
         "identifier": [
             _identifier(
                 "IDNPS",
@@ -228,11 +235,18 @@ def _practitioner(
     }
 
 
-def _role(rng: random.Random, practitioner: Resource, organization: Resource) -> Resource:
+def _role(practitioner: Resource, organization: Resource) -> Resource:
     codings = [q["code"]["coding"][0] for q in practitioner["qualification"]]
+    activity = identity_service.Activity(
+        professional=identity_service.ProfessionalId.parse_national(
+            practitioner["identifier"][0]["value"]
+        ),
+        profession=codings[0]["code"],
+        structure=identity_service.StructureIds(finess_site=organization["identifier"][1]["value"]),
+    )
     role: Resource = {
         "resourceType": "PractitionerRole",
-        "id": new_id(rng),
+        "id": identity_service.practitioner_role_id(activity),
         "active": True,
         "practitioner": reference(practitioner),
         "organization": reference(organization),
@@ -267,7 +281,7 @@ def generate_directory(*, seed: int) -> DemoDirectory:
         for profession, specialty in _STAFF[spec.kind]:
             practitioner = _practitioner(rng, next(names), profession, specialty)
             practitioners.append(practitioner)
-            roles.append(_role(rng, practitioner, organization))
+            roles.append(_role(practitioner, organization))
     return DemoDirectory(
         organizations=tuple(organizations),
         practitioners=tuple(practitioners),

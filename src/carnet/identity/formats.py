@@ -264,3 +264,61 @@ def is_valid_finess(finess: str) -> bool:
     reported invalid (unknown rule) rather than accepted unchecked.
     """
     return len(finess) == 9 and luhn_is_valid(finess)
+
+
+def is_valid_adeli(adeli: str) -> bool:
+    """Whether ``adeli`` is an ADELI number: 9 digits (département, profession, order) whose last
+    one is a Luhn check digit (every published sample passes it)."""
+    return len(adeli) == 9 and luhn_is_valid(adeli)
+
+
+def is_valid_siren(siren: str) -> bool:
+    """Whether ``siren`` is a SIREN number: 9 digits passing the Luhn test."""
+    return len(siren) == 9 and luhn_is_valid(siren)
+
+
+# La Poste's establishments share one SIREN and are numbered outside the Luhn rule: the digits of
+# their SIRET add up to a multiple of 5 instead.
+_LA_POSTE_SIREN: Final = "356000000"
+
+
+def is_valid_siret(siret: str) -> bool:
+    """Whether ``siret`` is a SIRET number: 14 digits (SIREN + establishment) passing Luhn, or,
+    for La Poste's establishments (numbered outside that rule), whose digits add up to a
+    multiple of 5."""
+    if len(siret) != 14 or not _is_ascii_digits(siret):
+        return False
+    if luhn_is_valid(siret):
+        return True
+    return siret.startswith(_LA_POSTE_SIREN) and sum(int(char) for char in siret) % 5 == 0
+
+
+_CORSICAN_FINESS = re.compile(r"2[AB][0-9]{7}")
+
+
+def finess_check(finess: str) -> Literal["valid", "invalid", "unchecked"]:
+    """How far a FINESS number can be trusted: ``valid`` (9 digits passing Luhn), ``unchecked``
+    (a Corsican ``2A``/``2B`` number, well formed, whose key rule is not established) or
+    ``invalid``. Importers of public data accept ``unchecked`` rather than drop Corsica."""
+    if is_valid_finess(finess):
+        return "valid"
+    if _CORSICAN_FINESS.fullmatch(finess) is not None:
+        return "unchecked"
+    return "invalid"
+
+
+_INSEE_COMMUNE = re.compile(
+    r"(?:0[1-9]|[1-8][0-9]|9[0-5]|2[AB])[0-9]{3}|97[1-8][0-9]{2}|98[4-8][0-9]{2}"
+)
+_INSEE_ABROAD = re.compile(r"99[0-9]{3}")
+
+
+def is_insee_commune_code(code: str) -> bool:
+    """Whether ``code`` is shaped like an INSEE (COG) commune code: département 01–95 or 2A/2B
+    followed by 3 digits, or an overseas 97x/98x département followed by 2 digits."""
+    return _INSEE_COMMUNE.fullmatch(code) is not None and not code.endswith("000")
+
+
+def is_insee_country_code(code: str) -> bool:
+    """Whether ``code`` is an INSEE (COG) country code: ``99`` + 3 digits (France is 99100)."""
+    return _INSEE_ABROAD.fullmatch(code) is not None

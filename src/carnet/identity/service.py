@@ -1,10 +1,25 @@
-"""Public functions of the identity area.
+"""Public face of the identity area: persons and patients (INS, reference traits, RNIV
+statuses), professionals (RPPS/ADELI, professions, savoir-faire) and structures (FINESS,
+SIRET), their checks, the FranceConnect traits comparison, and their FHIR resources.
 
-Other areas import ``from carnet.identity import service as identity_service``.
+Other areas import ``from carnet.identity import service as identity_service`` (values from
+``identity.schemas``/``identity.practice`` are re-exported here, errors live in
+``identity.errors``). Everything here is pure: no database, no clock, no network.
 """
 
 from __future__ import annotations
 
+from carnet.identity.fhir_directory import (
+    organization_id,
+    organization_resource,
+    practitioner_id,
+    practitioner_resource,
+    practitioner_role_id,
+    practitioner_role_resource,
+    professional_id_of,
+    professions_of,
+)
+from carnet.identity.fhir_patient import patient_identity, patient_resource
 from carnet.identity.formats import (
     GENERAL_PRACTICE_SPECIALTIES,
     OID_FINESS,
@@ -29,17 +44,59 @@ from carnet.identity.formats import (
     SYSTEM_TRE_G15,
     SYSTEM_TRE_R38,
     build_nir,
+    finess_check,
+    is_insee_commune_code,
+    is_insee_country_code,
+    is_valid_adeli,
     is_valid_finess,
     is_valid_nir,
     is_valid_rpps,
+    is_valid_siren,
+    is_valid_siret,
     luhn_complete,
     luhn_is_valid,
     national_professional_id,
     nir_key,
     nir_place_code,
 )
+from carnet.identity.ins import ins_trait_conflicts, parse_ins
+from carnet.identity.matching import (
+    MismatchReason,
+    PivotIdentity,
+    TraitMismatch,
+    TraitsMatch,
+    match_pivot_identity,
+    normalise_name,
+)
+from carnet.identity.practice import (
+    SAVOIR_FAIRE_TYPES,
+    Activity,
+    Coded,
+    Organisation,
+    PostalAddress,
+    PracticeMode,
+    Professional,
+    ProfessionalId,
+    ProfessionalIdKind,
+    SavoirFaire,
+    StructureIds,
+    check_profession,
+)
+from carnet.identity.schemas import (
+    FRANCE_COUNTRY_CODE,
+    BirthDate,
+    BirthPlace,
+    CollectionMethod,
+    IdentityStatus,
+    Ins,
+    InsKind,
+    PatientIdentity,
+    ReferenceTraits,
+    Sex,
+)
 
 __all__ = [
+    "FRANCE_COUNTRY_CODE",
     "GENERAL_PRACTICE_SPECIALTIES",
     "OID_FINESS",
     "OID_INS_NIA",
@@ -50,6 +107,7 @@ __all__ = [
     "OID_NATIONAL_STRUCTURE_ID",
     "OID_TRE_G15",
     "PROFESSIONS_TRE_G15",
+    "SAVOIR_FAIRE_TYPES",
     "SPECIALTIES_TRE_R38",
     "SYSTEM_FINESS",
     "SYSTEM_FR_CORE_V2_0203",
@@ -62,13 +120,57 @@ __all__ = [
     "SYSTEM_RPPS",
     "SYSTEM_TRE_G15",
     "SYSTEM_TRE_R38",
+    "Activity",
+    "BirthDate",
+    "BirthPlace",
+    "Coded",
+    "CollectionMethod",
+    "IdentityStatus",
+    "Ins",
+    "InsKind",
+    "MismatchReason",
+    "Organisation",
+    "PatientIdentity",
+    "PivotIdentity",
+    "PostalAddress",
+    "PracticeMode",
+    "Professional",
+    "ProfessionalId",
+    "ProfessionalIdKind",
+    "ReferenceTraits",
+    "SavoirFaire",
+    "Sex",
+    "StructureIds",
+    "TraitMismatch",
+    "TraitsMatch",
     "build_nir",
+    "check_profession",
+    "finess_check",
+    "ins_trait_conflicts",
+    "is_insee_commune_code",
+    "is_insee_country_code",
+    "is_valid_adeli",
     "is_valid_finess",
     "is_valid_nir",
     "is_valid_rpps",
+    "is_valid_siren",
+    "is_valid_siret",
     "luhn_complete",
     "luhn_is_valid",
+    "match_pivot_identity",
     "national_professional_id",
     "nir_key",
     "nir_place_code",
+    "normalise_name",
+    "organization_id",
+    "organization_resource",
+    "parse_ins",
+    "patient_identity",
+    "patient_resource",
+    "practitioner_id",
+    "practitioner_resource",
+    "practitioner_role_id",
+    "practitioner_role_resource",
+    "professional_id_of",
+    "professions_of",
 ]

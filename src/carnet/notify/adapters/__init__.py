@@ -1,0 +1,1 @@
+"""Senders behind the notify ports: SMTP (``smtp``), console and in-memory (``local``)."""

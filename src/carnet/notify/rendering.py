@@ -1,0 +1,123 @@
+"""Message templates: one folder per kind under ``templates/`` holding ``subject.txt``,
+``body.txt``, ``body.html`` (an e-mail) and/or ``sms.txt``, written in French with
+``{% trans %}`` blocks; English comes from ``translations/en/LC_MESSAGES/messages.po``,
+compiled in memory at start-up.
+
+Each kind declares the variables it takes (``KINDS``). Values must be short text or numbers, and
+those that look like an identifier (a NIR, an RPPS or other long number, an e-mail address, a
+phone number) are refused: messages leave Carnet, and must carry nothing that identifies a
+person or their health.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Final
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from carnet.core.logging import redact
+from carnet.notify.errors import InvalidContext, UnknownTemplate
+
+TEMPLATES: Final = Path(__file__).parent / "templates"
+CATALOGUES: Final = Path(__file__).parent / "translations"
+LANGUAGES: Final = ("fr", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    variables: frozenset[str]
+    links: frozenset[str] = frozenset()
+    """Variables holding a URL (checked to be http(s), not scanned for identifier shapes)."""
+    email: bool = True
+    sms: bool = False
+
+
+KINDS: Final[dict[str, Kind]] = {
+    "email_verification": Kind(
+        frozenset({"code", "link", "expires_minutes"}), links=frozenset({"link"})
+    ),
+    "sign_in_code": Kind(frozenset({"code", "expires_minutes"}), sms=True),
+    "password_reset": Kind(frozenset({"link", "expires_minutes"}), links=frozenset({"link"})),
+    "password_changed": Kind(frozenset()),
+    "new_sign_in": Kind(frozenset()),
+}
+_MAX_VALUE = 500
+_LINK = re.compile(r"https?://[^\s<>\"']{1,450}")
+
+
+def check_context(kind_name: str, context: Mapping[str, Any], *, channel: str) -> Kind:
+    """The kind, once ``context`` is checked against it; raises ``UnknownTemplate`` or
+    ``InvalidContext`` (naming the variable, never its value)."""
+    kind = KINDS.get(kind_name)
+    if kind is None or not getattr(kind, channel):
+        raise UnknownTemplate(f"no {channel} template {kind_name!r}")
+    missing = kind.variables - set(context)
+    extra = set(context) - kind.variables
+    if missing or extra:
+        raise InvalidContext(
+            f"template {kind_name!r}: missing {sorted(missing)}, unexpected {sorted(extra)}"
+        )
+    for name, value in context.items():
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise InvalidContext(f"template variable {name!r} must be text or a whole number")
+        text = str(value)
+        if len(text) > _MAX_VALUE:
+            raise InvalidContext(f"template variable {name!r} is too long")
+        if name in kind.links:
+            if _LINK.fullmatch(text) is None:
+                raise InvalidContext(f"template variable {name!r} must be an http(s) URL")
+        elif redact(text) != text:
+            raise InvalidContext(f"template variable {name!r} looks like an identifier")
+    return kind
+
+
+def _catalogue(language: str) -> NullTranslations:
+    if language == LANGUAGES[0]:
+        return NullTranslations()  # the templates are written in French
+    with (CATALOGUES / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(fp=compiled, domain="messages")
+
+
+def _environment(language: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"], default_for_string=False),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        keep_trailing_newline=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(_catalogue(language), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+class Renderer:
+    """Renders message kinds in French or English. Thread-safe; build one per process."""
+
+    def __init__(self, *, service_name: str = "Carnet") -> None:
+        self.service_name = service_name
+        self._environments = {language: _environment(language) for language in LANGUAGES}
+
+    def environment(self, language: str) -> Environment:
+        if language not in self._environments:
+            raise InvalidContext(f"language must be one of {', '.join(LANGUAGES)}")
+        return self._environments[language]
+
+    def render(self, kind: str, part: str, context: Mapping[str, Any], language: str) -> str:
+        """One part (``subject.txt``, ``body.txt``, ``body.html``, ``sms.txt``) of a kind."""
+        template = self.environment(language).get_template(f"{kind}/{part}")
+        values = {**context, "service_name": self.service_name, "language": language}
+        text = template.render(values)
+        return " ".join(text.split()) if part in {"subject.txt", "sms.txt"} else text

@@ -1,0 +1,169 @@
+"""Public face of the notify area: queue e-mails and SMS in the caller's transaction.
+
+    job_id = notify_service.queue_email(
+        db, rt.jobs, to=address, template="sign_in_code",
+        context={"code": "483920", "expires_minutes": 10}, language="fr",
+    )
+
+Nothing is sent until the caller's transaction commits; a worker then sends it (retrying with
+back-off). The kinds and their variables are ``KINDS``; ``Notifier`` holds the senders the
+settings chose and registers the sending jobs.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import Connection
+
+from carnet.jobs.service import JobQueue
+from carnet.notify.adapters.local import (
+    ConsoleEmailSender,
+    ConsoleSmsSender,
+    MemoryEmailSender,
+    MemorySmsSender,
+)
+from carnet.notify.adapters.smtp import SmtpEmailSender
+from carnet.notify.config import NotifySettings
+from carnet.notify.errors import InvalidRecipient
+from carnet.notify.ports import EmailSender, SmsSender
+from carnet.notify.rendering import KINDS, LANGUAGES, Kind, Renderer, check_context
+from carnet.notify.schemas import OutgoingEmail, OutgoingSms
+from carnet.notify.tasks import EMAIL_JOB, SMS_JOB, email_handler, sms_handler
+
+__all__ = [
+    "EMAIL_JOB",
+    "KINDS",
+    "LANGUAGES",
+    "SMS_JOB",
+    "EmailSender",
+    "Kind",
+    "Notifier",
+    "OutgoingEmail",
+    "OutgoingSms",
+    "Renderer",
+    "SmsSender",
+    "queue_email",
+    "queue_sms",
+]
+
+# Deliberately plain: one @, no spaces or line breaks (header injection), a dotted domain.
+_EMAIL: Final = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
+_E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+@dataclass
+class Notifier:
+    """The process's senders (chosen by the settings) and renderer."""
+
+    email: EmailSender
+    sms: SmsSender | None
+    renderer: Renderer
+
+    @property
+    def sms_available(self) -> bool:
+        """Whether SMS can be sent at all (offer SMS features only then)."""
+        return self.sms is not None
+
+    @classmethod
+    def from_settings(cls, settings: NotifySettings, *, environment: str) -> Notifier:
+        email: EmailSender
+        backend = settings.resolved_email_backend(environment)
+        if backend == "smtp":
+            email = SmtpEmailSender(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                tls=settings.smtp_tls,
+                sender=settings.email_from,
+                user=settings.smtp_user,
+                password=settings.smtp_password,
+                timeout=settings.smtp_timeout_seconds,
+                ca_file=settings.smtp_ca_file,
+            )
+        elif backend == "memory":
+            email = MemoryEmailSender()
+        else:
+            email = ConsoleEmailSender()
+        sms: SmsSender | None = None
+        sms_backend = settings.resolved_sms_backend(environment)
+        if sms_backend == "memory":
+            sms = MemorySmsSender()
+        elif sms_backend == "console":
+            sms = ConsoleSmsSender()
+        return cls(email=email, sms=sms, renderer=Renderer())
+
+    def register_jobs(self, jobs: JobQueue) -> None:
+        """Register the sending jobs' handlers (``runtime.register_jobs`` calls this)."""
+        jobs.register(EMAIL_JOB, email_handler(self.email, self.renderer))
+        jobs.register(SMS_JOB, sms_handler(self.sms, self.renderer))
+
+
+@functools.cache
+def _validation_renderer() -> Renderer:
+    """Queuing renders once, to fail in the caller (bad context) rather than later in a job."""
+    return Renderer()
+
+
+def _check(
+    template: str, context: Mapping[str, Any], language: str, *, channel: str
+) -> dict[str, Any]:
+    check_context(template, context, channel=channel)
+    parts = ("subject.txt", "body.txt", "body.html") if channel == "email" else ("sms.txt",)
+    for part in parts:
+        _validation_renderer().render(template, part, context, language)
+    return dict(context)
+
+
+def queue_email(
+    db: Connection,
+    jobs: JobQueue,
+    *,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    language: str = "fr",
+) -> str:
+    """Queue an e-mail of kind ``template`` to ``to``, sent after ``db``'s transaction commits.
+
+    Returns the job id. Raises ``InvalidRecipient``, ``UnknownTemplate`` or ``InvalidContext``
+    (a missing or unexpected variable, or a value that looks like an identifier).
+    """
+    if len(to) > 254 or _EMAIL.fullmatch(to) is None:
+        raise InvalidRecipient("not an e-mail address")
+    payload = {
+        "to": to,
+        "template": template,
+        "context": _check(template, context, language, channel="email"),
+        "language": language,
+    }
+    job_id = jobs.enqueue(db, kind=EMAIL_JOB, payload=payload)
+    assert job_id is not None  # no dedup key: always queued
+    return job_id
+
+
+def queue_sms(
+    db: Connection,
+    jobs: JobQueue,
+    *,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    language: str = "fr",
+) -> str:
+    """Queue an SMS of kind ``template`` to ``to`` (E.164: ``+33612345678``), sent after
+    commit. Raises like ``queue_email``; check ``Notifier.sms_available`` first."""
+    if _E164.fullmatch(to) is None:
+        raise InvalidRecipient("not an E.164 phone number (+33612345678)")
+    payload = {
+        "to": to,
+        "template": template,
+        "context": _check(template, context, language, channel="sms"),
+        "language": language,
+    }
+    job_id = jobs.enqueue(db, kind=SMS_JOB, payload=payload)
+    assert job_id is not None
+    return job_id

@@ -19,7 +19,7 @@ savepoint and its own events.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +29,7 @@ from carnet.audit.schemas import AuditRecord
 from carnet.audit.tags import EventTag, Outcome
 from carnet.core.errors import ClientError
 from carnet.record import store
-from carnet.record.bundle_plan import WRITE_METHODS, BundlePlan, PlannedEntry
+from carnet.record.bundle_plan import WRITE_METHODS, BundlePlan, PlannedEntry, RequestUrl
 from carnet.record.conditionals import SearchParams, criteria, resolve
 from carnet.record.door import Failure, outcome_of
 from carnet.record.errors import (
@@ -39,6 +39,7 @@ from carnet.record.errors import (
     VersionMismatch,
 )
 from carnet.record.patches import Patches
+from carnet.record.prepared import PreparedWrite
 from carnet.record.schemas import BundleResult, EntryOutcome
 from carnet.record.searches import Searches
 from carnet.record.writes import Staged
@@ -77,6 +78,28 @@ class Transactions(Patches, Searches):
             self._audit_buffer = None
         self._audit_success(plan, buffer)
         return BundleResult("transaction", outcomes)
+
+    def put_all(self, writes: Sequence[PreparedWrite]) -> BundleResult:
+        """Write prepared resources under their own ids (create or update each), all or none.
+
+        For importers that write many resources at once (the directory): it runs as a
+        transaction of PUT entries, so creations are inserted together and the audit trail
+        gets one event per chain touched instead of one per resource.
+        """
+        entries = []
+        for index, write in enumerate(writes):
+            resource_id = str(write.resource.get("id", ""))
+            entries.append(
+                PlannedEntry(
+                    index=index,
+                    method="PUT",
+                    url=RequestUrl(str(write.resource_type), resource_id),
+                    resource=write.resource,
+                    resource_id=resource_id,
+                    prepared=write,
+                )
+            )
+        return self.transaction(BundlePlan("transaction", entries))
 
     def batch(self, plan: BundlePlan) -> BundleResult:
         """Each entry of ``plan`` on its own: a failed entry's outcome carries its error."""

@@ -1,4 +1,4 @@
-"""Type and system history over HTTP: history Bundles, newest first, paged, with _since."""
+"""History over HTTP (instance, type, system): history Bundles, newest first, paged, with _since."""
 
 from __future__ import annotations
 
@@ -126,3 +126,33 @@ def test_history_refuses_bad_input_and_missing_scopes(
     assert client.get("/fhir/_history", headers=writes_only).status_code == 403
     page = client.get("/fhir/_history?_count=5", headers=patients_only).json()
     assert {e["fullUrl"].split("/")[-2] for e in page["entry"]} <= {"Patient"}
+
+
+def test_instance_history_pages_and_honours_since(
+    rt: Runtime, client: TestClient, writer: dict[str, str]
+) -> None:
+    person = _put_patient(client, writer)
+    url = f"/fhir/Patient/{person['id']}"
+    for family in ("Un", "Deux"):
+        renamed = person | {"name": [{"family": family}]}
+        assert client.put(url, json=renamed, headers=writer).status_code == 200
+    since = _since_now(rt)  # versions 4 and 5 come after this instant, 1 to 3 before
+    for family in ("Trois", "Quatre"):
+        renamed = person | {"name": [{"family": family}]}
+        assert client.put(url, json=renamed, headers=writer).status_code == 200
+    first = client.get(f"{url}/_history?_count=2", headers=writer).json()
+    links = {link["relation"]: link["url"] for link in first["link"]}
+    assert links["self"] == f"http://testserver{url}/_history?_count=2"
+    assert "total" not in first  # a page does not know how many versions there are
+    # A version written between pages neither shifts nor repeats what follows.
+    client.put(url, json=person | {"name": [{"family": "Cinq"}]}, headers=writer)
+    entries = _all(client, f"{url}/_history?_count=2", writer)
+    assert [e["response"]["etag"] for e in entries] == [f'W/"{v}"' for v in range(6, 0, -1)]
+    rest = _all(client, links["next"].removeprefix("http://testserver"), writer)
+    assert [e["response"]["etag"] for e in rest] == ['W/"3"', 'W/"2"', 'W/"1"']
+    recent = _all(client, f"{url}/_history?_since={since}", writer)
+    assert [e["response"]["etag"] for e in recent] == ['W/"6"', 'W/"5"', 'W/"4"']
+    for bad in ("_at=2025-01-01T00:00:00Z", "_since=2025-01-01", "_cursor=abc", "_count=0"):
+        response = client.get(f"{url}/_history?{bad}", headers=writer)
+        assert response.status_code == 400, (bad, response.text)
+        assert response.json()["resourceType"] == "OperationOutcome"

@@ -101,6 +101,28 @@ def test_post_search_merges_body_and_query(
         "/fhir/Observation/_search", content=b"{}", headers={**writer, "Content-Type": FHIR}
     )
     outcome(wrong_type, 415)
+    # Parameters in the query string alone: an empty body needs no content type.
+    bare = client.post(f"/fhir/Observation/_search?patient={seeded['patient']}", headers=writer)
+    assert bare.status_code == 200, bare.text
+    assert len(bare.json()["entry"]) == 3
+
+
+def test_an_unencoded_plus_in_a_date_is_its_zone(
+    client: TestClient, writer: dict[str, str], seeded: dict[str, Any]
+) -> None:
+    # The "+" of +01:00 left unencoded reaches the server as a space.
+    when = "2025-03-04T10:15:00+01:00"
+    for written in (when, when.replace("+", "%2B")):
+        response = client.get(
+            f"/fhir/Observation?patient={seeded['patient']}&date={written}", headers=writer
+        )
+        assert response.status_code == 200, response.text
+        assert len(response.json()["entry"]) == 3
+    elsewhere = client.get(
+        f"/fhir/Observation?patient={seeded['patient']}&date=2025-03-04T10:15:00-01:00",
+        headers=writer,
+    )
+    assert "entry" not in elsewhere.json()
 
 
 def test_identifying_values_never_travel_in_links(

@@ -150,6 +150,9 @@ def test_patient_compartment(definitions: Definitions) -> None:
     assert definitions.in_patient_compartment("Patient")
     assert definitions.in_patient_compartment("Encounter")
     assert not definitions.in_patient_compartment("Organization")
+    # Listed by the official definition (by member), kept shared: it names many patients.
+    assert definitions.patient_compartment_params("Group") == ()
+    assert not definitions.in_patient_compartment("Group")
 
 
 def test_compartment_params_are_reference_params_of_their_type(definitions: Definitions) -> None:

@@ -35,6 +35,13 @@ def _practitioner(practitioner_id: str | None = None) -> dict[str, Any]:
     return resource
 
 
+def _group(repo: Repository, *members: str) -> str:
+    """A person Group of ``members``."""
+    entries = [{"entity": {"reference": f"Patient/{m}"}} for m in members]
+    group = {"resourceType": "Group", "type": "person", "actual": True, "member": entries}
+    return repo.create(group).id
+
+
 def _encounter(patient_id: str, practitioner_id: str, organization_id: str) -> dict[str, Any]:
     return {
         "resourceType": "Encounter",
@@ -288,7 +295,7 @@ def test_export_steps_cut_files_and_snapshot_at_kick_off(rt: Runtime, db: Connec
     request = ExportRequest(
         level="group",
         request_url="http://testserver/fhir/Group/g/$export",
-        members=(world["patient"],),
+        group_id=_group(repo, world["patient"]),
     )
     export_id = repo.start_export(request, policy)
     changed = world["observations"][0]
@@ -350,7 +357,7 @@ def test_deleting_a_running_export_stops_it_and_drops_its_parts(
     monkeypatch.setattr(export_steps, "STEP_ROWS", 2)  # many small steps
     repo = _repo(rt, db)
     world = _world(repo)
-    request = ExportRequest(level="group", request_url="x", members=(world["patient"],))
+    request = ExportRequest(level="group", request_url="x", group_id=_group(repo, world["patient"]))
     export_id = repo.start_export(request, ExportPolicy())
     assert repo.run_export_step(export_id, ExportPolicy())  # more to do
     status = repo.export_status(export_id)
@@ -370,3 +377,39 @@ def test_deleting_a_running_export_stops_it_and_drops_its_parts(
     assert left == 0
     events = rt.audit.chain_events(db, chain_id=world["patient"], limit=5)
     assert events[0].tag == "record:export:delete"
+
+
+def test_a_group_is_shared_and_its_export_reads_it_through_the_door(
+    rt: Runtime, db: Connection
+) -> None:
+    repo = _repo(rt, db)
+    world = _world(repo)
+    group_id = _group(repo, world["patient"], world["other_patient"])
+    stored = repo.read("Group", group_id)
+    assert stored.patient_id is None  # in no compartment: sealed under the system's key
+    mine = _refs(_all_pages(repo, world["patient"], count=50))
+    assert ("Group", group_id) not in mine
+    with pytest.raises(ResourceNotFound):  # a member reading their record does not see it
+        _repo(rt, db, patient_context(world["patient"])).read("Group", group_id)
+    # The members come from the Group as the actor may read it, and that read is audited.
+    request = ExportRequest(level="group", request_url="x", group_id=group_id)
+    export_id = repo.start_export(request, ExportPolicy())
+    while repo.run_export_step(export_id, ExportPolicy()):
+        pass
+    exported = set()
+    for f in repo.export_status(export_id).files:
+        download = repo.export_download(export_id, f.id)
+        for index in range(download.parts):
+            exported |= {orjson.loads(line)["id"] for line in repo.export_part(download, index)}
+    assert {world["patient"], world["other_patient"], world["other"][1]} <= exported
+    assert group_id not in exported
+    reads = rt.audit.chain_events(db, chain_id="_system", limit=20)
+    assert any(e.entity == f"Group/{group_id}/_history/1" for e in reads)
+    # A Group the actor may not read is absent: no export starts.
+    observations_only = _repo(rt, db, system_context("system/Observation.rs"))
+    with pytest.raises(ResourceNotFound):
+        observations_only.start_export(request, ExportPolicy())
+    with pytest.raises(ResourceNotFound):
+        repo.start_export(
+            ExportRequest(level="group", request_url="x", group_id="nope"), ExportPolicy()
+        )

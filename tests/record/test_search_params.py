@@ -213,6 +213,31 @@ def test_controls(parser: SearchParser) -> None:
     assert len(parse(parser, "Observation", ("_include", "Observation:*")).controls.includes) > 5
 
 
+def test_modifiers_are_exactly_those_offered(parser: SearchParser) -> None:
+    """What the catalog offers (and so the CapabilityStatement lists) parses; the other token
+    modifiers are refused, not answered with an empty page (``:of-type`` on a code)."""
+    samples = {"missing": "true", "of-type": "http://s|MR|1"}
+    tried = {"offered": 0, "refused": 0}
+    for resource_type in sorted(get_definitions().resource_types):
+        for code, offer in catalog.offered(resource_type).items():
+            if offer.blind or offer.param.type != "token":
+                continue
+            for modifier in catalog.MODIFIERS["token"]:
+                pair = (f"{code}:{modifier}", samples.get(modifier, "x"))
+                if modifier in offer.modifiers:
+                    parse(parser, resource_type, pair)
+                    tried["offered"] += 1
+                else:
+                    with pytest.raises(InvalidSearch):
+                        parse(parser, resource_type, pair)
+                    tried["refused"] += 1
+    assert "of-type" in catalog.offered("Specimen")["accession"].modifiers
+    assert "of-type" in catalog.offered("Composition")["related-id"].modifiers
+    assert "of-type" not in catalog.offered("Observation")["code"].modifiers
+    assert tried["offered"] > 1000
+    assert tried["refused"] > 1000
+
+
 def test_ids(parser: SearchParser) -> None:
     (condition,) = parse(parser, "Observation", ("_id", "a,b")).conditions
     assert condition == IdMatch(("a", "b"))
@@ -231,6 +256,11 @@ SECRET = "Zylberstein1984"
         ("Observation", "value-quantity", f"gt{SECRET}", InvalidSearch),
         ("Observation", "value-quantity", "1|2", InvalidSearch),
         ("Observation", "code:exact", "1", InvalidSearch),  # a string modifier on a token
+        ("Observation", "code:of-type", "http://s|MR|1", InvalidSearch),  # not an Identifier
+        ("Observation", "_security:of-type", "http://s|MR|1", InvalidSearch),
+        ("Observation", "_id:of-type", "http://s|MR|1", InvalidSearch),
+        ("Observation", "_id:missing", "true", InvalidSearch),
+        ("Observation", "_lastUpdated:missing", "true", InvalidSearch),
         ("Observation", "date:exact", "2020", InvalidSearch),
         ("Observation", "code:below", "1", UnsupportedSearch),
         ("Observation", "code:in", "http://vs", UnsupportedSearch),

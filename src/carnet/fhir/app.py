@@ -14,21 +14,21 @@ from carnet.fhir.capability import capability_statement
 from carnet.fhir.conditional import Conditional
 from carnet.fhir.history import History
 from carnet.fhir.http import check_accept, json_response
-from carnet.fhir.interactions import FhirDeps, Interactions
+from carnet.fhir.interactions import Interactions
 from carnet.fhir.operations.everything import Everything
 from carnet.fhir.operations.export import Export
 from carnet.fhir.operations.validate import Validate
 from carnet.fhir.outcome import MethodNotAllowed, error_response
-from carnet.fhir.runner import Runner
+from carnet.fhir.runner import FhirDeps, Runner
 from carnet.fhir.search import Search
 
 
 def build_fhir_app(deps: FhirDeps) -> Starlette:
     """Routes, and errors rendered as OperationOutcome (never HTML, never a stack trace)."""
-    api = Interactions(deps)
-    bundles = Bundles(api)
-    conditional, validate = Conditional(api, bundles), Validate(api)
+    # One runner: one limit on the threads doing database work, whatever the handler.
     runner = Runner(deps)
+    api, bundles = Interactions(runner), Bundles(runner)
+    conditional, validate = Conditional(api, bundles), Validate(runner)
     history, everything, export = History(runner), Everything(runner), Export(runner)
     search = Search(runner)
     published = deps.record.clock.now()
@@ -74,7 +74,7 @@ def build_fhir_app(deps: FhirDeps) -> Starlette:
         Route("/{type}/{id}", api.update, methods=["PUT"]),
         Route("/{type}/{id}", api.patch, methods=["PATCH"]),
         Route("/{type}/{id}", api.delete, methods=["DELETE"]),
-        Route("/{type}/{id}/_history", api.history, methods=["GET"]),
+        Route("/{type}/{id}/_history", history.of_instance, methods=["GET"]),
         Route("/{type}/{id}/_history/{version}", api.vread, methods=["GET"]),
     ]
 

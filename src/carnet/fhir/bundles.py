@@ -20,9 +20,10 @@ from starlette.responses import Response
 from carnet.access.schemas import AccessContext, Action
 from carnet.core.errors import Forbidden, Issue
 from carnet.fhir.auth import require_scope
+from carnet.fhir.history import history_bundle
 from carnet.fhir.http import check_accept, json_response, prefer_return, read_json_body
-from carnet.fhir.interactions import Interactions, history_bundle
 from carnet.fhir.outcome import operation_outcome, status_for
+from carnet.fhir.runner import Runner
 from carnet.fhir.search import searchset
 from carnet.record.errors import EntryFailed
 from carnet.record.service import BundlePlan, BundleResult, EntryOutcome, StoredResource
@@ -40,17 +41,15 @@ _MESSAGES = {"created": "Created.", "updated": "Updated.", "matched": "Already t
 
 
 class Bundles:
-    def __init__(self, api: Interactions) -> None:
-        self.api = api
-        self.deps = api.deps
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.deps = runner.deps
 
     async def post(self, request: Request) -> Response:
         """Process a transaction or batch and answer its response Bundle."""
         check_accept(request)
         body = await read_json_body(request, self.deps.settings.max_body_bytes)
-        result, plan = await self.api.authenticated(
-            request, lambda ctx: self.process(ctx, body), short=False
-        )
+        result, plan = await self.runner.authenticated(request, lambda ctx: self.process(ctx, body))
         return json_response(render(result, plan, prefer_return(request), self.deps.base_url))
 
     async def single(self, request: Request, entry: dict[str, Any]) -> EntryOutcome:
@@ -58,8 +57,8 @@ class Bundles:
         raised as the interaction's own error (not as an entry of a bundle)."""
         bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [entry]}
         try:
-            result, _ = await self.api.authenticated(
-                request, lambda ctx: self.process(ctx, bundle), short=False
+            result, _ = await self.runner.authenticated(
+                request, lambda ctx: self.process(ctx, bundle)
             )
         except EntryFailed as exc:
             raise exc.cause from None

@@ -1,13 +1,16 @@
-"""Type and system history: ``GET [type]/_history`` and ``GET _history``.
+"""History: ``GET [type]/[id]/_history``, ``GET [type]/_history`` and ``GET _history``.
 
 Versions newest first, deletions included (as entries with ``request.method`` DELETE and no
 resource), with ``_since`` (versions made at or after that instant) and ``_count``; further pages
-follow the ``next`` link, whose cursor is the record's keyset position (the last version's time,
-row and number), so pages neither skip nor repeat while writes go on.
+follow the ``next`` link, whose cursor is the record's keyset position (the version number for
+one resource; the last version's time, row and number for a type or the system), so pages
+neither skip nor repeat while writes go on. ``history_bundle`` is the one renderer of a history
+Bundle, also used for the history entries of a batch or transaction response.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -18,7 +21,7 @@ from carnet.access.schemas import AccessContext, Action
 from carnet.core.errors import Forbidden, Issue
 from carnet.fhir import params
 from carnet.fhir.auth import require_scope
-from carnet.fhir.http import check_accept, json_response
+from carnet.fhir.http import check_accept, check_id, json_response
 from carnet.fhir.runner import Runner
 from carnet.record.service import HistoryEntry, HistoryPage
 
@@ -30,6 +33,22 @@ class History:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
         self.deps = runner.deps
+
+    async def of_instance(self, request: Request) -> Response:
+        """``GET [type]/[id]/_history``."""
+        resource_type = request.path_params["type"]
+        resource_id = check_id(request.path_params["id"])
+        count, since, cursor = self._parse(request)
+        page = await self.runner.call(
+            request,
+            resource_type,
+            Action.READ,
+            lambda repo, _: repo.history_page(
+                resource_type, resource_id, count=count, since=since, cursor=cursor
+            ),
+        )
+        url = f"{self.deps.base_url}/{resource_type}/{resource_id}/_history"
+        return self._render(page, request, url)
 
     async def of_type(self, request: Request) -> Response:
         """``GET [type]/_history``."""
@@ -65,13 +84,18 @@ class History:
         if page.next_cursor is not None:
             next_url = params.next_url(url, request, page.next_cursor, _KEPT)
             links.append({"relation": "next", "url": next_url})
-        bundle = {
-            "resourceType": "Bundle",
-            "type": "history",
-            "link": links,
-            "entry": [_entry(entry, self.deps.base_url) for entry in page.entries],
-        }
-        return json_response(bundle)
+        return json_response(history_bundle(page.entries, self.deps.base_url, links=links))
+
+
+def history_bundle(
+    entries: Iterable[HistoryEntry], base_url: str, *, links: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """A ``history`` Bundle of ``entries``. No ``total``: a page does not know it."""
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "history"}
+    if links:
+        bundle["link"] = links
+    bundle["entry"] = [_entry(entry, base_url) for entry in entries]
+    return bundle
 
 
 def _require_some_read(ctx: AccessContext, resource_types: frozenset[str]) -> None:

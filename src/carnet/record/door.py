@@ -1,4 +1,5 @@
-"""What every part of the repository shares: its context, auditing and refusing.
+"""What every part of the repository shares: its context, auditing, refusing, and which types
+the actor may read at all.
 
 Each call ends with an audit event in the caller's transaction: success, or the reason it
 failed. A refusal raises the same error as absence (``ResourceNotFound``), and is audited in the
@@ -8,13 +9,14 @@ chain of the patient it concerns.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, NoReturn
 
 import orjson
 from sqlalchemy import Connection
 
-from carnet.access.schemas import AccessContext
+from carnet.access import service as access_service
+from carnet.access.schemas import AccessContext, Action, ResourceFacts
 from carnet.audit.schemas import AuditRecord
 from carnet.audit.tags import EventTag, Outcome
 from carnet.core.errors import ClientError, Gone, InvalidInput, NotFound
@@ -44,6 +46,15 @@ class RepositoryBase:
     def _require_type(self, resource_type: str, tag: EventTag) -> None:
         if resource_type not in self._record.resource_types:
             self._refuse(tag, UnknownResourceType(), None, "-")
+
+    def _readable_types(self, types: Iterable[str], patient_id: str | None) -> list[str]:
+        """The types whose resources in ``patient_id``'s compartment (None: outside every
+        compartment) the actor may read: what the SQL may fetch at all."""
+        return [
+            t
+            for t in types
+            if access_service.decide(self.ctx, Action.READ, ResourceFacts(t, patient_id)).allowed
+        ]
 
     def _refuse(
         self,

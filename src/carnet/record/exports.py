@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection
@@ -38,6 +39,7 @@ from carnet.record.errors import ExportNotFound, ExportRefused
 from carnet.record.export_frames import frames, open_lines
 from carnet.record.export_rows import Plan, Progress
 from carnet.record.export_steps import ExportSteps
+from carnet.record.reads import Reads
 from carnet.record.schemas import (
     ExportDownload,
     ExportFile,
@@ -52,12 +54,13 @@ _ACCEPTED, _RUNNING, _COMPLETED, _FAILED = "accepted", "in-progress", "completed
 _MAX_FAILURES = 3
 
 
-class Exports(ExportSteps):
+class Exports(Reads, ExportSteps):
     def start_export(self, request: ExportRequest, policy: ExportPolicy) -> str:
         """Record an export and enqueue its first step; return its (random) id.
 
         Raises ExportRefused when the actor may not read one of the types asked for (or, when
-        none was named, any type at all).
+        none was named, any type at all); for a group export, ResourceNotFound when the Group is
+        absent or refused (its reading is decided and audited like any read).
         """
         tag = EventTag.RECORD_EXPORT_START
         for resource_type in request.types or ():
@@ -230,7 +233,12 @@ class Exports(ExportSteps):
     def _export_members(self, request: ExportRequest) -> tuple[str, ...] | None:
         """The patients whose compartments are read (None: every compartment)."""
         if request.level == "group":
-            return tuple(dict.fromkeys(request.members))
+            # Read here, through the door, not taken from the caller: which patients an export
+            # reads is decided by the Group as the actor may see it.
+            if request.group_id is None:
+                raise ValueError("a group export names its group")
+            group = orjson.loads(self.read("Group", request.group_id).body)
+            return group_members(group)
         if request.level == "patient" and self.ctx.patient_id is not None:
             return (self.ctx.patient_id,)  # a patient exports their own record
         return None
@@ -321,3 +329,18 @@ def export_requester(db: Connection, export_id: str) -> AccessContext | None:
         scopes=ScopeSet.parse(data["scopes"]),
         patient_id=data["patient"],
     )
+
+
+def group_members(group: dict[str, Any]) -> tuple[str, ...]:
+    """The patients of a Group: its active members whose entity is a local Patient reference
+    (``Patient/id``), once each, in order."""
+    members: list[str] = []
+    for member in group.get("member") or ():
+        if not isinstance(member, dict) or member.get("inactive") is True:
+            continue
+        reference = (member.get("entity") or {}).get("reference")
+        if isinstance(reference, str) and reference.startswith("Patient/"):
+            patient_id = reference.removeprefix("Patient/")
+            if patient_id and "/" not in patient_id:
+                members.append(patient_id)
+    return tuple(dict.fromkeys(members))

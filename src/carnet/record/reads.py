@@ -1,7 +1,9 @@
-"""Reading through the door: read, vread, history."""
+"""Reading through the door: read, vread, a resource's history."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Literal
 
 from carnet.access import service as access_service
@@ -9,10 +11,12 @@ from carnet.access.schemas import Action, ResourceFacts
 from carnet.audit.tags import EventTag, Outcome
 from carnet.record import store
 from carnet.record.door import RepositoryBase, sealing_context
-from carnet.record.errors import ResourceDeleted, ResourceNotFound
-from carnet.record.schemas import HistoryEntry, StoredResource
+from carnet.record.errors import InvalidCursor, ResourceDeleted, ResourceNotFound
+from carnet.record.schemas import HistoryEntry, HistoryPage, StoredResource
 from carnet.storage.errors import DataKeyDestroyed
 from carnet.storage.service import SYSTEM_OWNER, DataKey
+
+_VERSION_CURSOR = re.compile(r"^[1-9][0-9]{0,8}$")
 
 
 class Reads(RepositoryBase):
@@ -52,16 +56,42 @@ class Reads(RepositoryBase):
     def history(
         self, resource_type: str, resource_id: str, *, count: int = 100
     ) -> list[HistoryEntry]:
-        """The resource's versions, newest first (deletions included, without a body)."""
+        """The resource's latest ``count`` versions, newest first (deletions included)."""
+        return list(self.history_page(resource_type, resource_id, count=count).entries)
+
+    def history_page(
+        self,
+        resource_type: str,
+        resource_id: str,
+        *,
+        count: int,
+        since: datetime | None = None,
+        cursor: str | None = None,
+    ) -> HistoryPage:
+        """One page of the resource's versions, newest first (deletions included, without a
+        body): those made at or after ``since``, below the version ``cursor`` names. Version
+        numbers are the keyset, so new versions never shift later pages. Raises
+        ResourceNotFound (absent or refused), InvalidCursor for a cursor not made here."""
         tag = EventTag.RECORD_RESOURCE_HISTORY
         self._require_type(resource_type, tag)
+        before = _version_position(cursor)
         row = store.current(self._db, resource_type, resource_id)
         entity = f"{resource_type}/{resource_id}/_history"
         row = self._check_read(tag, entity, resource_type, row)
-        rows = [row, *store.past_versions(self._db, row.key, limit=max(count - 1, 0))][:count]
-        entries = [self._history_entry(resource_type, resource_id, r, tag, entity) for r in rows]
+        rows: list[store.AnyRow] = []
+        if (before is None or row.version < before) and (
+            since is None or row.last_updated >= since
+        ):
+            rows.append(row)
+        rows += store.past_versions(
+            self._db, row.key, limit=count + 1 - len(rows), before=before, since=since
+        )
+        next_cursor = str(rows[count - 1].version) if len(rows) > count else None
+        entries = tuple(
+            self._history_entry(resource_type, resource_id, r, tag, entity) for r in rows[:count]
+        )
         self._audit(tag, Outcome.SUCCESS, row.patient_id, entity, detail={"count": len(entries)})
-        return entries
+        return HistoryPage(entries=entries, next_cursor=next_cursor)
 
     def _history_entry(
         self, resource_type: str, resource_id: str, row: store.AnyRow, tag: EventTag, entity: str
@@ -136,3 +166,12 @@ class Reads(RepositoryBase):
                 destroyed_at=row.key_destroyed_at,
             )
         return storage.data_key(self._db, owner_id=owner)
+
+
+def _version_position(cursor: str | None) -> int | None:
+    """The version below which an instance history page starts (None: the newest)."""
+    if cursor is None:
+        return None
+    if not _VERSION_CURSOR.match(cursor):
+        raise InvalidCursor
+    return int(cursor)

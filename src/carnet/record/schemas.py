@@ -122,8 +122,7 @@ class ExportRequest:
     """None: every type the requester may read (in the patient compartment below system level)."""
     since: datetime | None = None
     group_id: str | None = None
-    members: tuple[str, ...] = ()
-    """A group export's patients (the Group's ``member.entity``), as the caller read them."""
+    """A group export's Group: the repository reads it, and its active Patient members."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,15 +159,22 @@ def past_version(db: Connection, key: int, version: int) -> AnyRow | None:
     ).first()
 
 
-def past_versions(db: Connection, key: int, *, limit: int) -> Sequence[AnyRow]:
-    """Earlier versions, newest first."""
+def past_versions(
+    db: Connection,
+    key: int,
+    *,
+    limit: int,
+    before: int | None = None,
+    since: datetime | None = None,
+) -> Sequence[AnyRow]:
+    """Earlier versions, newest first: below version ``before``, made at or after ``since``."""
     table = models.resource_version
-    return db.execute(
-        select(table)
-        .where(table.c.resource_key == key)
-        .order_by(table.c.version.desc())
-        .limit(limit)
-    ).all()
+    stmt = select(table).where(table.c.resource_key == key)
+    if before is not None:
+        stmt = stmt.where(table.c.version < before)
+    if since is not None:
+        stmt = stmt.where(table.c.last_updated >= since)
+    return db.execute(stmt.order_by(table.c.version.desc()).limit(limit)).all()
 
 
 def patient_of(db: Connection, resource_type: str, resource_id: str) -> str | None:

@@ -1,8 +1,9 @@
 """``$export`` (FHIR Bulk Data 2.0): kick-off, status, files and deletion.
 
 Kick-off: ``GET $export``, ``GET Patient/$export`` (every patient's compartment, or the token's
-own patient) and ``GET Group/{id}/$export`` (the Group's ``member.entity`` patients), with
-``Prefer: respond-async`` (required), ``_outputFormat`` (NDJSON only), ``_type`` and ``_since``.
+own patient) and ``GET Group/{id}/$export`` (the Group's active Patient members, which the
+record reads through its door), with ``Prefer: respond-async`` (required), ``_outputFormat``
+(NDJSON only), ``_type`` and ``_since``.
 ``_typeFilter``, ``_elements``, ``patient``, ``includeAssociatedData`` and any other parameter
 are refused (400) rather than ignored: an export that ignored a filter would hand over more than
 was asked for. The answer is 202 with ``Content-Location``: the status URL.
@@ -38,7 +39,6 @@ from carnet.record.service import (
     ExportLevel,
     ExportRequest,
     ExportStatus,
-    Repository,
 )
 
 DEFINITIONS = {
@@ -122,22 +122,11 @@ class Export:
         path = {"system": "", "patient": "/Patient", "group": f"/Group/{group_id}"}[level]
         query = f"?{request.url.query}" if request.url.query else ""
         request_url = f"{self.deps.base_url}{path}/$export{query}"
-
-        def start(repo: Repository) -> str:
-            members: tuple[str, ...] = ()
-            if group_id is not None:
-                members = _members(orjson.loads(repo.read("Group", group_id).body))
-            wanted = ExportRequest(
-                level=level,
-                request_url=request_url,
-                types=types,
-                since=since,
-                group_id=group_id,
-                members=members,
-            )
-            return repo.start_export(wanted, self.deps.record.export_policy)
-
-        export_id = await self.runner.run(ctx, start)
+        wanted = ExportRequest(
+            level=level, request_url=request_url, types=types, since=since, group_id=group_id
+        )
+        policy = self.deps.record.export_policy
+        export_id = await self.runner.run(ctx, lambda repo: repo.start_export(wanted, policy))
         location = f"{self.deps.base_url}/_export/{export_id}"
         return outcome_response(
             [Issue("informational", "The export has started.", severity="information")],
@@ -184,17 +173,3 @@ def _require_read(ctx: AccessContext, types: tuple[str, ...] | None, group_id: s
         require_scope(ctx, resource_type, Action.READ)
     if group_id is not None:
         require_scope(ctx, "Group", Action.READ)
-
-
-def _members(group: dict[str, Any]) -> tuple[str, ...]:
-    """The patients of a Group: its active members whose entity is a Patient reference."""
-    members = []
-    for member in group.get("member") or ():
-        if not isinstance(member, dict) or member.get("inactive") is True:
-            continue
-        reference = (member.get("entity") or {}).get("reference")
-        if isinstance(reference, str) and reference.startswith("Patient/"):
-            patient_id = reference.removeprefix("Patient/")
-            if patient_id and "/" not in patient_id:
-                members.append(patient_id)
-    return tuple(members)

@@ -22,8 +22,8 @@ from carnet.access.schemas import AccessContext, Action
 from carnet.core.errors import InvalidInput, Issue
 from carnet.fhir.auth import require_scope
 from carnet.fhir.http import check_accept, check_id, json_response, read_json_body
-from carnet.fhir.interactions import Interactions
 from carnet.fhir.outcome import operation_outcome
+from carnet.fhir.runner import Runner
 from carnet.record.errors import UnknownResourceType
 
 DEFINITION = "http://hl7.org/fhir/OperationDefinition/Resource-validate"
@@ -31,9 +31,9 @@ _MODES = frozenset({"create", "update", "delete"})
 
 
 class Validate:
-    def __init__(self, api: Interactions) -> None:
-        self.api = api
-        self.deps = api.deps
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.deps = runner.deps
 
     async def type_level(self, request: Request) -> Response:
         """``POST /{type}/$validate``."""
@@ -54,10 +54,8 @@ class Validate:
             raise _bad(f"Mode {mode} validates an existing resource: POST to /{{type}}/{{id}}.")
         if mode != "delete" and resource is None:
             raise _bad("The resource to validate is missing.")
-        issues = await self.api.authenticated(
-            request,
-            lambda ctx: self._issues(ctx, resource_type, resource_id, resource, mode),
-            short=False,
+        issues = await self.runner.authenticated(
+            request, lambda ctx: self._issues(ctx, resource_type, resource_id, resource, mode)
         )
         if profile:
             note = "Profiles are not checked: validated against the base R4 definition only."

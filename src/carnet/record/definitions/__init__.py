@@ -17,7 +17,8 @@ checked here for collisions, so that an index row names its parameter in 4 bytes
 
 The patient compartment: a resource type is in it when ``patient_compartment_params`` is not
 empty, and the resource belongs to the patients those parameters reference. ``Patient`` is the
-exception (see ``PATIENT_IS_SELF``): a Patient resource's compartment is its own id.
+exception (see ``PATIENT_IS_SELF``): a Patient resource's compartment is its own id. Group is
+listed by the official definition but kept shared (``SHARED_DESPITE_COMPARTMENT`` says why).
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ SEARCH_PARAMETER_URL = "http://hl7.org/fhir/SearchParameter/"
 PATIENT_IS_SELF = "Patient"
 """The one type whose patient compartment is the resource itself (its own id), whatever its
 ``link`` parameter (listed by the CompartmentDefinition) says."""
+SHARED_DESPITE_COMPARTMENT = frozenset({"Group"})
+"""Types the official patient CompartmentDefinition lists that Carnet keeps outside every
+compartment. A Group (by ``member``) names many patients: owned by its first member it would be
+sealed under that one person's key (and erased with them), listed in their $everything and
+export (showing them the other members), and refused to a reading scoped to any other member.
+So it is a shared resource, like a Practitioner; a group export reads its members through it."""
 _RESOURCE_ROOT = "Resource."
 _NOT_A_TARGET = frozenset({"Parameters"})  # never stored, so never referenced
 MODIFIER_ROWS = {"token": (":text", ":of-type"), "reference": (":identifier",)}
@@ -131,6 +138,7 @@ class Definitions:
             {
                 name: tuple(params)
                 for name, params in orjson.loads(_read("compartment-patient.json")).items()
+                if name not in SHARED_DESPITE_COMPARTMENT
             }
         )
         self._elements: Mapping[str, dict[str, frozenset[str]]] = MappingProxyType(

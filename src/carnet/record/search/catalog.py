@@ -11,6 +11,7 @@ tokens and references are stored as hashes.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from carnet.record.blind import is_blind
@@ -28,7 +29,8 @@ MODIFIERS: dict[str, tuple[str, ...]] = {
     "uri": ("missing", "below", "above"),
     "composite": ("missing",),
 }
-"""The modifiers offered on each parameter type (``[type]``: ``subject:Patient``)."""
+"""The modifiers offered on each parameter type (``[type]``: ``subject:Patient``); ``:of-type``
+only on the token parameters whose values are Identifiers (``modifiers``)."""
 UNSUPPORTED_MODIFIERS = frozenset({"above", "below", "in", "not-in", "iterate"})
 """Modifiers of R4 this server does not offer on tokens and references (terminology and
 hierarchy services)."""
@@ -52,12 +54,21 @@ BLIND_NOTE = (
 )
 
 
+_COLUMN_MODIFIERS: dict[str, tuple[str, ...]] = {"_id": ("not",), "_lastUpdated": ()}
+"""Parameters read from the resource table's columns, always present: no :missing."""
+_AS_TYPE = re.compile(r"^(.+?)\s+as\s+([A-Za-z]+)$")
+_CAST_STEP = re.compile(r"^(?:ofType|as)\(([A-Za-z]+)\)$")
+_STEP_DOT = re.compile(r"\.(?![^(]*\))")  # a dot between steps, not inside where(...)
+
+
 @dataclass(frozen=True, slots=True)
 class Offered:
     param: SearchParam
     blind: bool
     sortable: bool
     documentation: str
+    modifiers: tuple[str, ...] = ()
+    """The modifiers this parameter accepts (``MODIFIERS`` narrowed to it)."""
 
 
 def offered(resource_type: str) -> dict[str, Offered]:
@@ -79,8 +90,51 @@ def _offered(definitions: Definitions, resource_type: str) -> dict[str, Offered]
             continue
         blind = is_blind(resource_type, param.code)
         sortable = not blind and (param.type in SORTABLE or param.code in ("_id", "_lastUpdated"))
-        found[param.code] = Offered(param, blind, sortable, _documentation(param, blind))
+        modifiers = () if blind else _modifiers(definitions, param)
+        documentation = _documentation(param, blind, modifiers)
+        found[param.code] = Offered(param, blind, sortable, documentation, modifiers)
     return found
+
+
+def _modifiers(definitions: Definitions, param: SearchParam) -> tuple[str, ...]:
+    if param.code in _COLUMN_MODIFIERS:
+        return _COLUMN_MODIFIERS[param.code]
+    modifiers = MODIFIERS.get(param.type, ())
+    if "of-type" in modifiers and not _holds_identifiers(definitions, param):
+        # :of-type matches an Identifier's type: on a code or a Coding it could only ever
+        # find nothing, so it is refused rather than answered with an empty page.
+        modifiers = tuple(m for m in modifiers if m != "of-type")
+    return modifiers
+
+
+def _holds_identifiers(definitions: Definitions, param: SearchParam) -> bool:
+    """Whether some branch of a parameter's expression ends on Identifier values."""
+    return "Identifier" in {_branch_type(definitions, branch) for branch in param.branches}
+
+
+def _branch_type(definitions: Definitions, branch: str) -> str | None:
+    """The R4 type a plain path (``Specimen.container.identifier``, ``(X.target as
+    Identifier)``, ``X.value.ofType(Identifier)``) ends on, read from the schema; None when
+    the path leaves it."""
+    text = branch.strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    cast = _AS_TYPE.match(text)
+    if cast is not None:
+        return cast.group(2)
+    steps = _STEP_DOT.split(text)
+    current: str | None = steps[0]
+    schema = definitions.schema["definitions"]
+    for step in steps[1:]:
+        typed = _CAST_STEP.match(step)
+        if typed is not None:
+            current = typed.group(1)
+        elif "(" not in step:  # where(...), first()...: the type stays
+            # A choice (``target``) is not a property of the schema: its cast, next, types it.
+            prop = schema.get(current, {}).get("properties", {}).get(step, {})
+            ref = prop.get("$ref") or prop.get("items", {}).get("$ref")
+            current = ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+    return current
 
 
 @functools.cache
@@ -98,10 +152,10 @@ def _refused(definitions: Definitions, resource_type: str) -> dict[str, str]:
     return reasons
 
 
-def _documentation(param: SearchParam, blind: bool) -> str:
+def _documentation(param: SearchParam, blind: bool, modifiers: tuple[str, ...]) -> str:
     if blind:
         return BLIND_NOTE
-    allowed = ", ".join(f":{name}" for name in MODIFIERS.get(param.type, ()))
+    allowed = ", ".join(f":{name}" for name in modifiers)
     return f"{param.type} parameter; modifiers {allowed}" if allowed else f"{param.type} parameter"
 
 

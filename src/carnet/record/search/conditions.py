@@ -119,7 +119,9 @@ class ConditionBuilder:
     def _token(
         self, resource_type: str, param: SearchParam, name: str, modifier: str | None, text: str
     ) -> Built:
-        _only(name, modifier, ("not", "text", "of-type"), unsupported=catalog.UNSUPPORTED_MODIFIERS)
+        offered = catalog.offered(resource_type).get(param.code)
+        allowed = offered.modifiers if offered is not None else ("not", "text")
+        _only(name, modifier, allowed, unsupported=catalog.UNSUPPORTED_MODIFIERS)
         values = _values(name, text)
         if modifier == "text":
             ids = self._ids_of(resource_type, param, _TEXT_SUFFIX)

@@ -15,6 +15,7 @@ Pure parsing; every failure raises ``InvalidSearch`` naming the parameter, never
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -22,6 +23,8 @@ from carnet.record.dates import date_range
 from carnet.record.errors import InvalidSearch
 from carnet.record.index_rows import micros
 from carnet.record.search.binding import VALUE
+
+_UNENCODED_ZONE = re.compile(r"^(\d{4}-\d{2}-\d{2}T[\d:.]+) (\d{2}:\d{2})$")
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 _ESCAPABLE = frozenset(",$|\\")
@@ -110,6 +113,9 @@ class DateValue:
 
 
 def parse_date(parameter: str, prefix: str, text: str, now: int) -> DateValue:
+    # A time zone's "+" sent unencoded in a query string arrives as a space: put it back
+    # (2025-01-31T08:00:00 01:00), as ``_since`` does, rather than refuse a well-meant date.
+    text = _UNENCODED_ZONE.sub(r"\1+\2", text)
     span = date_range(text) if text and text == text.strip() else None
     if span is None:
         raise InvalidSearch(

@@ -21,6 +21,7 @@ from carnet.core.clock import Clock, SystemClock
 from carnet.core.db import Database
 from carnet.core.errors import ConfigurationError
 from carnet.core.logging import configure_logging
+from carnet.identity.accounts.service import Accounts
 from carnet.jobs.service import JobQueue, Worker
 from carnet.notify import service as notify_service
 from carnet.record.service import (
@@ -47,6 +48,7 @@ class Runtime:
     jobs: JobQueue
     authz: Authz
     notify: notify_service.Notifier
+    accounts: Accounts
     workers: list[Worker] = field(default_factory=list)
 
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[Connection]:
@@ -119,6 +121,9 @@ def build_runtime(
         clock=clock,
         audit=audit,
     )
+    notifier = notify_service.Notifier.from_settings(
+        settings.notify, environment=settings.environment
+    )
     runtime = Runtime(
         settings=settings,
         clock=clock,
@@ -128,8 +133,16 @@ def build_runtime(
         record=record,
         jobs=jobs,
         authz=authz,
-        notify=notify_service.Notifier.from_settings(
-            settings.notify, environment=settings.environment
+        notify=notifier,
+        accounts=Accounts(
+            settings=settings.accounts,
+            environment=settings.environment,
+            storage=storage,
+            audit=audit,
+            jobs=jobs,
+            clock=clock,
+            sms_available=notifier.sms_available,
+            service_name=settings.portal.service_name,
         ),
     )
     register_jobs(runtime)

@@ -157,10 +157,13 @@ def test_a_phone_sized_screen_opens_the_menu(visit, neutral_server) -> None:
 def test_professional_and_operator_areas_say_sign_in_is_needed(visit, neutral_server) -> None:
     person = visit(neutral_server, locale="fr-FR")
     page = person.page
-    for path, heading in (("/pro", "Espace professionnel"), ("/admin", "Administration")):
-        assert person.goto(path).status == 200
-        assert page.locator("h1").inner_text() == heading
-        assert "Connexion requise" in page.locator("main").inner_text()
-        assert page.locator("input[type=password]").count() == 0
-        current = page.locator("#navigation a[aria-current=page]")
-        assert current.get_attribute("href") == path
+    assert person.goto("/pro").status == 200
+    assert page.locator("h1").inner_text() == "Espace professionnel"
+    assert "Connexion requise" in page.locator("main").inner_text()
+    assert page.locator("input[type=password]").count() == 0
+    current = page.locator("#navigation a[aria-current=page]")
+    assert current.get_attribute("href") == "/pro"
+    # The operators' area is closed to anyone without an operator session: its sign-in page.
+    assert person.goto("/admin").status == 200
+    assert page.url.endswith("/admin/connexion?next=/admin")
+    assert page.locator("h1").inner_text() == "Connexion à l’administration"

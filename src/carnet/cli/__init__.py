@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from carnet.cli import audit, clients, db, demo, directory, fhir, jobs, keys, serve
+from carnet.cli import accounts, audit, clients, db, demo, directory, fhir, jobs, keys, serve
 
 app = typer.Typer(
     name="carnet",
@@ -27,6 +27,7 @@ app.add_typer(clients.app, name="clients")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(accounts.app, name="accounts")
 
 
 def main() -> None:

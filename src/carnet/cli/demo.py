@@ -45,6 +45,31 @@ def seed_command(
                 out.print(f"  Patient/{patient_id}  {label}", soft_wrap=True)
         if not rt.settings.is_production:
             _print_demo_client(rt)
+            _print_demo_accounts(rt)
+
+
+def _print_demo_accounts(rt: Runtime) -> None:
+    """Create (once) the demo sign-ins and list them with their second factor."""
+    from carnet.demo.accounts import seed_accounts
+
+    made = seed_accounts(accounts=rt.accounts, transaction=rt.transaction)
+    base = rt.settings.public_base_url.rstrip("/")
+    out.print(
+        f"\nDemo sign-ins (development passwords; sign in at {base}/connexion):", soft_wrap=True
+    )
+    for account in made:
+        out.print(
+            f"  {account.role:<20} {account.login:<16} {account.password:<22} "
+            f"{account.second_factor:<7} {account.person}",
+            soft_wrap=True,
+        )
+    out.print(
+        "  e-mailed codes are printed by `carnet serve` on its terminal (the console sender);\n"
+        f"  the operator signs in at {base}/admin/connexion with the code of\n"
+        "  `.venv/bin/carnet accounts demo-code demo.operateur`. The professionals' accounts are\n"
+        "  dev-only (production refuses them: professionals use Pro Santé Connect).",
+        soft_wrap=True,
+    )
 
 
 def _print_demo_client(rt: Runtime) -> None:

@@ -7,15 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from carnet.web.accounts.guards import current_session
 from carnet.web.i18n import N_
 from carnet.web.rendering import Portal
 
 
-def landing_context(*, fhir_base_url: str) -> dict[str, Any]:
-    """Sign-in is needed and not there yet: say so, and where software connects meanwhile."""
+def landing_context(*, fhir_base_url: str, signed_in: bool = False) -> dict[str, Any]:
+    """Signed in: the professional's home; otherwise, how to sign in, and where software
+    connects."""
     return {
         "title": N_("Espace professionnel"),
-        "signed_in": False,
+        "signed_in": signed_in,
         "fhir_metadata": f"{fhir_base_url}/metadata",
     }
 
@@ -26,7 +28,9 @@ def build_router(portal: Portal) -> APIRouter:
 
     @router.get("/pro", include_in_schema=False)
     async def landing(request: Request) -> Response:
-        context = landing_context(fhir_base_url=fhir_base_url)
+        session = current_session(request)
+        signed_in = session is not None and session.kind == "professional"
+        context = landing_context(fhir_base_url=fhir_base_url, signed_in=signed_in)
         return portal.render(request, "pro/home.html", context, area="pro")
 
     return router

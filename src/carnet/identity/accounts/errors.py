@@ -1,0 +1,51 @@
+"""Errors of accounts and sign-in.
+
+core.errors.Unauthenticated
+ └── SignInRefused          wrong login, password or code, or a code that is used, expired or
+                            unknown: one error (and one message) for all, so nobody learns
+                            which logins exist
+core.errors.TooManyRequests
+ └── LockedOut              too many failures: the login, account or address waits
+core.errors.InvalidInput
+ └── WeakPassword           the new password breaks a rule; ``rule`` says which
+core.errors.Conflict
+ └── LoginTaken             the chosen login belongs to someone else
+core.errors.Forbidden
+ └── NotAllowed             the account may not do this (a role, a dev-only account in prod)
+"""
+
+from __future__ import annotations
+
+from carnet.core.errors import Conflict, Forbidden, InvalidInput, TooManyRequests, Unauthenticated
+
+
+class SignInRefused(Unauthenticated):
+    def __init__(self) -> None:
+        super().__init__("sign-in refused")
+
+
+class LockedOut(TooManyRequests):
+    def __init__(self) -> None:
+        super().__init__("too many attempts: try again later")
+
+
+class WeakPassword(InvalidInput):
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+        super().__init__(f"password rule not met: {rule}")
+
+
+class InvalidLogin(InvalidInput):
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+        super().__init__(f"login rule not met: {rule}")
+
+
+class LoginTaken(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this login is taken")
+
+
+class NotAllowed(Forbidden):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"not allowed: {what}")

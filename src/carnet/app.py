@@ -25,9 +25,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from carnet.authz.routes import build_routes as build_authz_routes
 from carnet.core.logging import request_id_var
 from carnet.fhir.app import build_fhir_app
-from carnet.fhir.interactions import FhirDeps
+from carnet.fhir.runner import FhirDeps
+from carnet.identity.federation.service import Federation
 from carnet.runtime import Runtime, build_runtime
 from carnet.settings import load_settings
+from carnet.web.federation_deps import FederationDeps
+from carnet.web.federation_people import RecordPeople
 from carnet.web.portal import install_portal
 from carnet.web.rendering import PortalDeps
 
@@ -139,10 +142,27 @@ class SurfaceDispatcher:
         await self.portal(scope, receive, send)
 
 
+def federation_deps(rt: Runtime) -> FederationDeps:
+    """Federated sign-in for the portal: the relying party, and the people it may find."""
+    return FederationDeps(
+        federation=Federation(
+            rt.settings.federation,
+            key=rt.storage.derive_key("federation-sign-in"),
+            audit=rt.audit,
+            clock=rt.clock,
+        ),
+        transaction=rt.transaction,
+        people=RecordPeople(rt.record, rt.carnet_context()),
+        clock=rt.clock,
+        public_base_url=rt.settings.public_base_url,
+    )
+
+
 def create_app(runtime: Runtime | None = None) -> ASGIApp:
     """The application; builds its runtime from the settings unless one is given (tests)."""
     rt = runtime or build_runtime(load_settings())
     settings = rt.settings
+    federation = federation_deps(rt)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -154,6 +174,7 @@ def create_app(runtime: Runtime | None = None) -> ASGIApp:
         yield
         for worker in rt.workers:
             worker.stop()
+        federation.federation.close()
         if runtime is None:
             rt.close()
 
@@ -184,6 +205,10 @@ def create_app(runtime: Runtime | None = None) -> ASGIApp:
             fhir_base_url=settings.fhir_base_url,
             # OAuth endpoints authenticate clients, not browsers' cookies: no CSRF token there.
             csrf_exempt=("/oauth2/", "/.well-known/"),
+            public_base_url=settings.public_base_url,
+            accounts=rt.accounts,
+            transaction=rt.transaction,
+            federation=federation,
         ),
     )
 

@@ -19,6 +19,8 @@ from carnet.core.config import DatabaseSettings, Environment, LoggingSettings
 from carnet.core.db import is_sqlite
 from carnet.core.errors import ConfigurationError
 from carnet.fhir.config import FhirSettings
+from carnet.identity.accounts.config import AccountsSettings
+from carnet.identity.federation.config import FederationSettings
 from carnet.jobs.config import JobsSettings
 from carnet.notify.config import NotifySettings
 from carnet.storage.config import StorageSettings
@@ -47,6 +49,8 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
+    accounts: AccountsSettings = Field(default_factory=AccountsSettings)
+    federation: FederationSettings = Field(default_factory=FederationSettings)
 
     @property
     def database_url(self) -> str:
@@ -80,6 +84,11 @@ class Settings(BaseSettings):
         return f"{self.public_base_url.rstrip('/')}/fhir"
 
     @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure (and ``__Host-``) unless the public URL is plain http (dev)."""
+        return urlsplit(self.public_base_url).scheme == "https"
+
+    @property
     def json_logs(self) -> bool:
         if self.logging.json_lines is None:
             return self.is_production
@@ -108,6 +117,7 @@ class Settings(BaseSettings):
         if self.storage.blob_backend == "memory":
             problems.append("the in-memory blob store loses documents at exit")
         problems.extend(self.notify.production_problems())
+        problems.extend(self.federation.production_problems())
         if problems:
             raise ConfigurationError("refusing to start in prod: " + "; ".join(problems))
 

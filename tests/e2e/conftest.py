@@ -83,11 +83,13 @@ class LiveServer:
 
     runtime: Runtime
     base: str = ""
+    port: int = 0
+    """0: a free one. Given when the runtime must know its public URL beforehand."""
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
 
     def start(self) -> LiveServer:
-        port = _free_port()
+        port = self.port or _free_port()
         self.base = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(
             create_app(self.runtime),

@@ -43,6 +43,22 @@ class EventTag(StrEnum):
     AUTHZ_TOKEN_ISSUE = "authz:token:issue"  # noqa: S105 - an event name, not a secret
     AUTHZ_TOKEN_REFUSE = "authz:token:refuse"  # noqa: S105 - an event name, not a secret
     AUDIT_CHAIN_VERIFY = "audit:chain:verify"
+    IDENTITY_ACCOUNT_CREATE = "identity:account:create"
+    IDENTITY_SIGN_IN_PASSWORD = "identity:sign-in:password"  # noqa: S105 - an event name
+    IDENTITY_SIGN_IN_SECOND_FACTOR = "identity:sign-in:second-factor"
+    IDENTITY_SIGN_IN_LOCKOUT = "identity:sign-in:lockout"
+    IDENTITY_SESSION_OPEN = "identity:session:open"
+    IDENTITY_SESSION_REVOKE = "identity:session:revoke"
+    IDENTITY_SESSION_REVOKE_ALL = "identity:session:revoke-all"
+    IDENTITY_PROFILE_SWITCH = "identity:profile:switch"
+    IDENTITY_FACTOR_CHANGE = "identity:factor:change"
+    IDENTITY_DEVICE_TRUST = "identity:device:trust"
+    IDENTITY_DEVICE_REVOKE = "identity:device:revoke"
+    IDENTITY_PASSWORD_CHANGE = "identity:password:change"  # noqa: S105 - an event name
+    IDENTITY_RECOVERY_START = "identity:recovery:start"
+    IDENTITY_OPERATOR_ACTION = "identity:operator:action"
+    IDENTITY_FEDERATION_SIGN_IN = "identity:federation:sign-in"
+    IDENTITY_FEDERATION_SIGN_OUT = "identity:federation:sign-out"
 
 
 class Outcome(StrEnum):
@@ -79,6 +95,9 @@ class AuditCoding:
 
 
 _REST = (AUDIT_TYPE, "rest", "RESTful Operation")
+_LOGIN = (DCM, "110114", "User Authentication")
+_SECURITY_ALERT = (DCM, "110113", "Security Alert")
+_ATTRIBUTES = (DCM, "110137", "User Security Attributes Changed")
 _EXPORT = (DCM, "110106", "Export")
 
 CODES: dict[EventTag, AuditCoding] = {
@@ -111,4 +130,23 @@ CODES: dict[EventTag, AuditCoding] = {
     EventTag.AUTHZ_TOKEN_ISSUE: AuditCoding(DCM, "110114", "User Authentication", None, None, "E"),
     EventTag.AUTHZ_TOKEN_REFUSE: AuditCoding(DCM, "110114", "User Authentication", None, None, "E"),
     EventTag.AUDIT_CHAIN_VERIFY: AuditCoding(DCM, "110113", "Security Alert", None, None, "E"),
+    EventTag.IDENTITY_ACCOUNT_CREATE: AuditCoding(*_ATTRIBUTES, None, None, "C"),
+    EventTag.IDENTITY_SIGN_IN_PASSWORD: AuditCoding(*_LOGIN, None, None, "E"),
+    EventTag.IDENTITY_SIGN_IN_SECOND_FACTOR: AuditCoding(*_LOGIN, None, None, "E"),
+    EventTag.IDENTITY_SIGN_IN_LOCKOUT: AuditCoding(*_SECURITY_ALERT, None, None, "E"),
+    EventTag.IDENTITY_SESSION_OPEN: AuditCoding(*_LOGIN, None, None, "E"),
+    EventTag.IDENTITY_SESSION_REVOKE: AuditCoding(*_LOGIN, None, None, "E"),
+    EventTag.IDENTITY_SESSION_REVOKE_ALL: AuditCoding(*_LOGIN, None, None, "E"),
+    EventTag.IDENTITY_PROFILE_SWITCH: AuditCoding(*_LOGIN, None, None, "E"),
+    EventTag.IDENTITY_FACTOR_CHANGE: AuditCoding(*_ATTRIBUTES, None, None, "U"),
+    EventTag.IDENTITY_DEVICE_TRUST: AuditCoding(*_ATTRIBUTES, None, None, "C"),
+    EventTag.IDENTITY_DEVICE_REVOKE: AuditCoding(*_ATTRIBUTES, None, None, "D"),
+    EventTag.IDENTITY_PASSWORD_CHANGE: AuditCoding(*_ATTRIBUTES, None, None, "U"),
+    EventTag.IDENTITY_RECOVERY_START: AuditCoding(*_LOGIN, None, None, "E"),
+    EventTag.IDENTITY_OPERATOR_ACTION: AuditCoding(
+        DCM, "110100", "Application Activity", None, None, "E"
+    ),
+    # FranceConnect and Pro Santé Connect: success or refusal (state, token, acr, no match).
+    EventTag.IDENTITY_FEDERATION_SIGN_IN: AuditCoding(*_LOGIN, None, None, "E"),
+    EventTag.IDENTITY_FEDERATION_SIGN_OUT: AuditCoding(*_LOGIN, None, None, "E"),
 }

@@ -1,4 +1,5 @@
-"""Assembles the portal onto the app: pages, static files, error pages and CSRF protection.
+"""Assembles the portal onto the app: pages, sign-in, static files, error pages, sessions and
+CSRF protection.
 
 The app factory calls ``install_portal`` with what the web area needs (``PortalDeps``); nothing
 here reads settings or the runtime.
@@ -10,7 +11,11 @@ from fastapi import FastAPI
 from starlette.responses import Response
 from starlette.types import Scope
 
-from carnet.web import error_pages, pages
+from carnet.web import error_pages, federation, pages
+from carnet.web.accounts import recovery as account_recovery
+from carnet.web.accounts import security as account_security
+from carnet.web.accounts import views as account_views
+from carnet.web.accounts.middleware import SessionMiddleware
 from carnet.web.admin import views as admin_views
 from carnet.web.assets import asset_routes
 from carnet.web.csrf import CsrfMiddleware, CsrfTokens
@@ -22,6 +27,12 @@ from carnet.web.rendering import Portal, PortalDeps
 def install_portal(app: FastAPI, deps: PortalDeps) -> Portal:
     """Add the portal's routes, error pages and CSRF middleware to ``app``."""
     portal = Portal(deps)
+    if deps.accounts is not None:
+        app.include_router(account_views.build_router(portal, deps.accounts))
+        app.include_router(account_security.build_router(portal, deps.accounts))
+        app.include_router(account_recovery.build_router(portal, deps.accounts))
+    if deps.federation is not None:
+        app.include_router(federation.build_router(portal, deps.federation))
     for router in (
         patient_views.build_router(portal),
         pages.build_router(portal),
@@ -42,4 +53,13 @@ def install_portal(app: FastAPI, deps: PortalDeps) -> Portal:
         secure_cookie=deps.production,
         exempt_prefixes=deps.csrf_exempt,
     )
+    if deps.accounts is not None and deps.transaction is not None:
+        # Outside the CSRF middleware: the CSRF tokens bind to the session id it finds.
+        app.add_middleware(
+            SessionMiddleware,
+            accounts=deps.accounts,
+            transaction=deps.transaction,
+            cookies=deps,
+            skip_prefixes=(*deps.csrf_exempt, "/static/", "/healthz", "/readyz"),
+        )
     return portal

@@ -20,10 +20,13 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from carnet.identity.accounts.context import Transaction
+from carnet.identity.accounts.service import Accounts, CurrentSession
 from carnet.web import shell as shell_
 from carnet.web.assets import Assets, find_assets
 from carnet.web.config import PortalSettings
 from carnet.web.csrf import CSRF_FIELD, STATE_KEY, CsrfState
+from carnet.web.federation_deps import FederationDeps, shell_links
 from carnet.web.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGE_NAMES,
@@ -44,6 +47,13 @@ class PortalDeps:
     production: bool
     fhir_base_url: str
     csrf_exempt: tuple[str, ...] = ()
+    federation: FederationDeps | None = None
+    """Federated sign-in (FranceConnect, Pro Santé Connect); None: no routes, no buttons."""
+    public_base_url: str = "http://127.0.0.1:8000"
+    """Decides the cookies' Secure flag and ``__Host-`` prefix (https: both)."""
+    accounts: Accounts | None = None
+    """Accounts and sign-in (None: a portal without sign-in, as some tests build it)."""
+    transaction: Transaction | None = None
 
 
 class Portal:
@@ -87,7 +97,8 @@ class Portal:
         not even in the language switch's way back, since it may carry identifiers.
         """
         path = request.url.path if known_path else ""
-        csrf = (request.scope.get("state") or {}).get(STATE_KEY)
+        state = request.scope.get("state") or {}
+        csrf = state.get(STATE_KEY)
         settings = self.settings
         return {
             "lang": language,
@@ -107,8 +118,11 @@ class Portal:
             "csrf_field": CSRF_FIELD,
             "csrf_token": csrf.token() if isinstance(csrf, CsrfState) else "",
             "profiles": shell_.profiles_of(request),
+            "signed_in": isinstance(state.get("account_session"), CurrentSession)
+            and state["account_session"].active,
             "profile_switch_action": shell_.PROFILE_SWITCH_ACTION,
             "assets": self.assets,
+            "federation": shell_links(self.deps.federation, request),
         }
 
     def render(

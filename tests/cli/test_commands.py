@@ -3,30 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
-from typer.testing import CliRunner
 
-from carnet.cli import app
 from carnet.core.db import normalise_url
-
-
-@pytest.fixture
-def carnet(fresh_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("CARNET_ENVIRONMENT", "test")
-    monkeypatch.setenv("CARNET_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("CARNET_DATABASE__URL", fresh_database_url)
-    monkeypatch.setenv("CARNET_JOBS__WORKER_IN_SERVER", "false")
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, list(args), catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result.output.strip()
-
-    return run
 
 
 def _sql(url: str, statement: str) -> None:

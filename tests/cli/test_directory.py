@@ -4,31 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
-from carnet.cli import app
 from carnet.interop import service as interop_service
 
 BAD_LINES = (
     Path(__file__).parents[1] / "interop" / "data" / "PS_LibreAcces_Personne_activite_bad_lines.txt"
 )
-
-
-@pytest.fixture
-def carnet(fresh_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("CARNET_ENVIRONMENT", "test")
-    monkeypatch.setenv("CARNET_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("CARNET_DATABASE__URL", fresh_database_url)
-    monkeypatch.setenv("CARNET_JOBS__WORKER_IN_SERVER", "false")
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, list(args), catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result.output
-
-    return run
 
 
 def test_importing_the_sample_twice(carnet, tmp_path: Path) -> None:

@@ -12,26 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from tests.bundles import bundle, observation_of, post, urn
 from tests.factories import patient
-from typer.testing import CliRunner
 
-from carnet.cli import app, loading
+from carnet.cli import loading
 from carnet.core.db import normalise_url
-
-
-@pytest.fixture
-def carnet(fresh_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("CARNET_ENVIRONMENT", "test")
-    monkeypatch.setenv("CARNET_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("CARNET_DATABASE__URL", fresh_database_url)
-    monkeypatch.setenv("CARNET_JOBS__WORKER_IN_SERVER", "false")
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, list(args), catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result.output
-
-    return run
 
 
 def _count(url: str, resource_type: str) -> int:

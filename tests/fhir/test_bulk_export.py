@@ -3,7 +3,6 @@ NDJSON files, deletion, expiry, crypto-shredding, and who may see what."""
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,8 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 from tests.conftest import make_settings
 from tests.factories import observation, patient
+from tests.fhir.clients import bearer
 
-from carnet.core.actor import CARNET
 from carnet.core.clock import FrozenClock
 from carnet.record.exports import export_requester
 from carnet.runtime import Runtime, build_runtime
@@ -25,24 +24,9 @@ FHIR = "application/fhir+json"
 ASYNC = {"Prefer": "respond-async", "Accept": FHIR}
 
 
-def _token(rt: Runtime, client: TestClient, scopes: str) -> dict[str, str]:
-    with rt.transaction() as db:
-        registered = rt.authz.register_system_client(
-            db, name=f"Test {scopes}", scopes=scopes, jwks=None, actor=CARNET
-        )
-    basic = base64.b64encode(f"{registered.client_id}:{registered.client_secret}".encode()).decode()
-    response = client.post(
-        "/oauth2/token",
-        data={"grant_type": "client_credentials", "scope": scopes},
-        headers={"Authorization": f"Basic {basic}"},
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 @pytest.fixture(scope="module")
 def writer(rt: Runtime, app_client: TestClient) -> dict[str, str]:
-    return _token(rt, app_client, "system/*.cruds")
+    return bearer(rt, app_client, "system/*.cruds")
 
 
 def _since(rt: Runtime) -> str:
@@ -194,7 +178,7 @@ def test_only_the_requester_sees_an_export(
     status_url = _kick_off(client, f"/fhir/$export?_type=Patient&_since={since}", writer)
     manifest = _complete(rt, client, status_url, writer)
     file_url = manifest["output"][0]["url"].removeprefix("http://testserver")
-    other = _token(rt, client, "system/*.rs")
+    other = bearer(rt, client, "system/*.rs")
     assert client.get(status_url, headers=other).status_code == 404
     assert client.get(file_url, headers=other).status_code == 404
     assert client.delete(status_url, headers=other).status_code == 404
@@ -224,7 +208,7 @@ def test_kick_off_refuses_bad_requests(
         ).status_code
         == 404
     )
-    patients_only = _token(rt, client, "system/Patient.rs")
+    patients_only = bearer(rt, client, "system/Patient.rs")
     response = client.get("/fhir/$export?_type=Observation", headers={**patients_only, **ASYNC})
     assert response.status_code == 403
     assert client.get("/fhir/$export", headers=ASYNC).status_code == 401
@@ -260,7 +244,7 @@ def test_shredded_patients_vanish_from_exports_and_exports_expire(
     rt = build_runtime(settings, clock=clock, configure_logs=False)
     try:
         with TestClient(create_app(rt), base_url="http://testserver") as client:
-            writer = _token(rt, client, "system/*.cruds")
+            writer = bearer(rt, client, "system/*.cruds")
             world = _people(client, writer, family="Zyxwvut")
             status_url = _kick_off(client, "/fhir/$export?_type=Patient,Observation", writer)
             manifest = _complete(rt, client, status_url, writer)
@@ -285,7 +269,7 @@ def test_shredded_patients_vanish_from_exports_and_exports_expire(
             # A day later the export and its files are gone.
             clock.advance(timedelta(hours=25))
             rt.worker().run_until_idle()
-            writer = _token(rt, client, "system/*.cruds")  # the first token has expired too
+            writer = bearer(rt, client, "system/*.cruds")  # the first token has expired too
             assert client.get(status_url, headers=writer).status_code == 404
             assert all(rt.storage.blobs.get(b) is None for b in blob_ids)
             assert "record:export:expire" in _export_events(rt, None, "record:export:")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from typing import Any
 
@@ -11,31 +10,16 @@ from starlette.testclient import TestClient
 from tests.conftest import TIER
 from tests.corpus import iter_synthea, load_through_repository, resolve_urn_uuids
 from tests.factories import observation, patient
+from tests.fhir.clients import bearer
 
-from carnet.core.actor import CARNET
 from carnet.runtime import Runtime
 
 FHIR = "application/fhir+json"
 
 
-def _token(rt: Runtime, client: TestClient, scopes: str) -> dict[str, str]:
-    with rt.transaction() as db:
-        registered = rt.authz.register_system_client(
-            db, name=f"Test {scopes}", scopes=scopes, jwks=None, actor=CARNET
-        )
-    basic = base64.b64encode(f"{registered.client_id}:{registered.client_secret}".encode()).decode()
-    response = client.post(
-        "/oauth2/token",
-        data={"grant_type": "client_credentials", "scope": scopes},
-        headers={"Authorization": f"Basic {basic}"},
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 @pytest.fixture(scope="module")
 def writer(rt: Runtime, app_client: TestClient) -> dict[str, str]:
-    return _token(rt, app_client, "system/*.cruds")
+    return bearer(rt, app_client, "system/*.cruds")
 
 
 def _put(client: TestClient, auth: dict[str, str], resource: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +118,7 @@ def test_everything_filters_and_errors(
         == 404
     )
     assert client.get(base).status_code == 401
-    observer = _token(rt, client, "system/Observation.rs")
+    observer = bearer(rt, client, "system/Observation.rs")
     assert client.get(base, headers=observer).status_code == 403
     # A system client has no patient of its own: it must name one.
     assert client.get("/fhir/Patient/$everything", headers=writer).status_code == 400

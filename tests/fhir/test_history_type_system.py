@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -10,31 +9,16 @@ from urllib.parse import quote
 import pytest
 from starlette.testclient import TestClient
 from tests.factories import observation, patient
+from tests.fhir.clients import bearer
 
-from carnet.core.actor import CARNET
 from carnet.runtime import Runtime
 
 FHIR = "application/fhir+json"
 
 
-def _token(rt: Runtime, client: TestClient, scopes: str) -> dict[str, str]:
-    with rt.transaction() as db:
-        registered = rt.authz.register_system_client(
-            db, name=f"Test {scopes}", scopes=scopes, jwks=None, actor=CARNET
-        )
-    basic = base64.b64encode(f"{registered.client_id}:{registered.client_secret}".encode()).decode()
-    response = client.post(
-        "/oauth2/token",
-        data={"grant_type": "client_credentials", "scope": scopes},
-        headers={"Authorization": f"Basic {basic}"},
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 @pytest.fixture(scope="module")
 def writer(rt: Runtime, app_client: TestClient) -> dict[str, str]:
-    return _token(rt, app_client, "system/*.cruds")
+    return bearer(rt, app_client, "system/*.cruds")
 
 
 def _since_now(rt: Runtime) -> str:
@@ -120,9 +104,9 @@ def test_history_refuses_bad_input_and_missing_scopes(
         response = client.get(url, headers=writer)
         assert response.status_code == 400, (url, response.text)
     assert client.get("/fhir/_history").status_code == 401
-    patients_only = _token(rt, client, "system/Patient.rs")
+    patients_only = bearer(rt, client, "system/Patient.rs")
     assert client.get("/fhir/Observation/_history", headers=patients_only).status_code == 403
-    writes_only = _token(rt, client, "system/*.cud")
+    writes_only = bearer(rt, client, "system/*.cud")
     assert client.get("/fhir/_history", headers=writes_only).status_code == 403
     page = client.get("/fhir/_history?_count=5", headers=patients_only).json()
     assert {e["fullUrl"].split("/")[-2] for e in page["entry"]} <= {"Patient"}

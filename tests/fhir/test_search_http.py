@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -10,36 +9,21 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from starlette.testclient import TestClient
 from tests.factories import observation, patient
+from tests.fhir.clients import bearer
 
-from carnet.core.actor import CARNET
 from carnet.runtime import Runtime
 
 FHIR = "application/fhir+json"
 
 
-def token(rt: Runtime, client: TestClient, scopes: str) -> dict[str, str]:
-    with rt.transaction() as db:
-        registered = rt.authz.register_system_client(
-            db, name=f"Search {scopes}", scopes=scopes, jwks=None, actor=CARNET
-        )
-    basic = base64.b64encode(f"{registered.client_id}:{registered.client_secret}".encode()).decode()
-    response = client.post(
-        "/oauth2/token",
-        data={"grant_type": "client_credentials", "scope": scopes},
-        headers={"Authorization": f"Basic {basic}"},
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 @pytest.fixture(scope="module")
 def writer(rt: Runtime, app_client: TestClient) -> dict[str, str]:
-    return token(rt, app_client, "system/*.cruds")
+    return bearer(rt, app_client, "system/*.cruds")
 
 
 @pytest.fixture(scope="module")
 def observer(rt: Runtime, app_client: TestClient) -> dict[str, str]:
-    return token(rt, app_client, "system/Observation.rs")
+    return bearer(rt, app_client, "system/Observation.rs")
 
 
 @pytest.fixture

@@ -20,16 +20,22 @@ Both are part of the stored format: changing either means re-indexing every reso
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 PARAM_ID_BITS = 31
 
 
+# Both are pure and called for every index row (about ten a resource): a bounded cache of
+# the recent answers saves most of the hashing, as parameters, systems, codes and reference
+# targets repeat from one resource to the next.
+@lru_cache(maxsize=4096)
 def param_id(resource_type: str, name: str) -> int:
     """The index id of a (resource type, parameter or pseudo-parameter) pair."""
     digest = hashlib.sha256(f"{resource_type}.{name}".encode()).digest()
     return int.from_bytes(digest[:4], "big") >> (32 - PARAM_ID_BITS)
 
 
+@lru_cache(maxsize=65536)
 def value_hash(text: str) -> int:
     """The signed 64-bit hash of a value (see the module docstring)."""
     digest = hashlib.blake2b(text.encode(), digest_size=8).digest()

@@ -7,13 +7,19 @@ persons of a record (``blind.BLIND_PARAMS``) give only blind keys, never clear r
 
 Expressions are compiled once per (type, parameter), lazily per type (or by ``prepare``), and
 shared by all threads: fhirpathpy's evaluation keeps no state between calls apart from
-``TypeInfo.model``, which every call sets to the same R4 model, and the clock used by ``now()``,
-which no search expression calls. Each ``|`` branch is compiled and evaluated on its own, with
+``TypeInfo.model``, which only ``is``/``as`` set (no stored expression uses them: ``as`` became
+``ofType``), and the clock used by ``now()``, which no search expression calls. Each ``|``
+branch is compiled and evaluated on its own, with
 ``returnRawData`` so that fhirpathpy hands back the resource's own values with their FHIR type
-(``CodeableConcept``, ``dateTime``...) instead of copies. Two shortcuts keep the cost down,
-neither changing a result: a plain-path branch whose leading elements are absent from the
-resource is not evaluated (a path over nothing is empty; a corpus test checks it), and a branch
-shared by several parameters (``subject`` and ``patient``) is evaluated once per resource.
+(``CodeableConcept``, ``dateTime``...) instead of copies. Simple paths (nearly all of them) are
+walked in plain Python instead (``index_paths``, decided once per expression, equal to
+fhirpathpy's result; a walker hands a case it does not reproduce back to fhirpathpy).
+Shortcuts keep the cost down, none changing a result: a parameter none of whose branches'
+first elements the resource has is skipped; a plain-path branch left to fhirpathpy whose leading
+elements are absent is not evaluated (a path over nothing is empty; a corpus test checks it);
+a branch shared by several parameters (``subject`` and ``patient``) is evaluated once per
+resource. ``Indexer(fast_paths=False)`` evaluates everything with fhirpathpy: the reference the
+walkers are tested against.
 
 Composite parameters give pairs of values found in one element (``composites``). Parameters
 whose values are exactly the union of other parameters' (``SearchParam.covered_by``:
@@ -22,9 +28,9 @@ others'. Not indexed here: ``_id`` and ``_lastUpdated`` (columns of the resource
 ``special`` parameter (``Location.near``).
 
 Measured on one core of the 2-core dev machine over the 14,018 resources of the 50 Synthea
-bundles: about 4,500 resources/s, 0.2 ms for an Observation, 0.7 ms for a Patient (23
-parameters); fhirpathpy takes about 70% of it, some 13 µs an evaluated branch
-(``pytest tests/record -m slow -s``, test ``test_extraction_throughput``).
+bundles, extraction and compartment owners: about 100 µs a resource (9,600 resources/s) with
+the walkers, 233 µs with fhirpathpy and the presence shortcut alone
+(``python bench/index_extraction.py``).
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from carnet.record.composites import (
     composite_entries,
 )
 from carnet.record.definitions import PATIENT_IS_SELF, Definitions, SearchParam
+from carnet.record.index_paths import Walker, compile_walker, split_steps
 from carnet.record.index_values import (
     BlindEntry,
     DateEntry,
@@ -142,12 +149,17 @@ class _Branch(NamedTuple):
     evaluate: Callable[..., list[Any]]
     presence: tuple[frozenset[str], ...] | None
     """Keys that must exist for the branch to find anything (None: always evaluate)."""
+    walk: Walker | None
+    """The plain-Python walker of a simple path (``index_paths``); None: fhirpathpy only."""
 
 
 class _Compiled(NamedTuple):
     param: SearchParam
     branches: tuple[_Branch, ...]
     blind: bool
+    roots: frozenset[str] | None
+    """Top-level keys of which the resource must have one for any branch to find a value
+    (None: not known, always evaluate)."""
 
 
 class _Plan(NamedTuple):
@@ -163,8 +175,11 @@ class _Plan(NamedTuple):
 class Indexer:
     """Extracts index rows from resources; thread-safe, share one per process."""
 
-    def __init__(self, definitions: Definitions) -> None:
+    def __init__(self, definitions: Definitions, *, fast_paths: bool = True) -> None:
         self._definitions = definitions
+        self._fast_paths = fast_paths
+        """False: every expression with fhirpathpy (the reference the fast paths are tested
+        against)."""
         self._plans: dict[str, _Plan] = {}
         self._lock = threading.Lock()
 
@@ -180,7 +195,10 @@ class Indexer:
         sink = Sink(self._definitions.resource_types)
         memo: dict[str, list[tuple[str | None, Any]]] = {}
         plan = self._plan(resource_type)
+        keys = frozenset(resource)
         for compiled in plan.params:
+            if not _live(compiled, keys):
+                continue  # none of the elements its expression starts from: no value
             param = compiled.param
             if compiled.blind:
                 for type_name, data in _values(compiled, resource, memo):
@@ -210,7 +228,10 @@ class Indexer:
             return ()
         found: list[str] = []
         memo: dict[str, list[tuple[str | None, Any]]] = {}
+        keys = frozenset(resource)
         for compiled in self._plan(resource_type).compartment:
+            if not _live(compiled, keys):
+                continue
             sink = Sink(self._definitions.resource_types)
             for type_name, data in _values(compiled, resource, memo):
                 add_reference(sink, compiled.param, type_name, data)
@@ -244,11 +265,13 @@ class Indexer:
             for branch in param.branches:
                 if branch not in shared:
                     evaluate = fhirpathpy.compile(branch, _R4, _OPTIONS)
-                    shared[branch] = _Branch(
-                        branch, evaluate, presence_steps(branch, resource_type)
-                    )
+                    walk = compile_walker(branch, resource_type) if self._fast_paths else None
+                    presence = presence_steps(branch, resource_type) if self._fast_paths else None
+                    shared[branch] = _Branch(branch, evaluate, presence, walk)
             branches = tuple(shared[branch] for branch in param.branches)
-            compiled[param.code] = _Compiled(param, branches, is_blind(resource_type, param.code))
+            compiled[param.code] = _Compiled(
+                param, branches, is_blind(resource_type, param.code), _roots(branches)
+            )
         compartment = tuple(
             compiled[code]
             for code in self._definitions.patient_compartment_params(resource_type)
@@ -259,6 +282,25 @@ class Indexer:
             (entry.param.code, entry.param.narrowed_by) for entry in own if entry.param.narrowed_by
         )
         return _Plan(own, compartment, tuple(composites), narrowed)
+
+
+def _roots(branches: tuple[_Branch, ...]) -> frozenset[str] | None:
+    """The top-level keys a parameter's branches start from: a walker's first step, or the
+    first presence step of a plain path; None when a branch may find values without any."""
+    roots: set[str] = set()
+    for branch in branches:
+        if branch.walk is not None:
+            roots |= branch.walk.roots
+        elif branch.presence is not None:
+            roots |= branch.presence[0]
+        else:
+            return None
+    return frozenset(roots)
+
+
+def _live(compiled: _Compiled, keys: frozenset[str]) -> bool:
+    """Whether the parameter may find a value in a resource with these top-level keys."""
+    return compiled.roots is None or not compiled.roots.isdisjoint(keys)
 
 
 def _drop_repeats(sink: Sink, wide: str, narrow: tuple[str, ...]) -> None:
@@ -288,6 +330,10 @@ def _values(
 
 
 def _evaluate(branch: _Branch, code: str, resource: dict[str, Any]) -> list[tuple[str | None, Any]]:
+    if branch.walk is not None:
+        walked = branch.walk(resource)
+        if walked is not None:
+            return walked  # else a case the walker leaves to fhirpathpy
     if branch.presence is not None and not _present(resource, branch.presence):
         return []
     try:
@@ -330,7 +376,7 @@ def presence_steps(branch: str, resource_type: str) -> tuple[frozenset[str], ...
     prefix = resource_type + "."
     if not branch.startswith(prefix) or not _is_plain_path(branch[len(prefix) :]):
         return None
-    tokens = _split_steps(branch[len(prefix) :])
+    tokens = split_steps(branch[len(prefix) :])
     steps: list[frozenset[str]] = []
     type_path: str | None = resource_type
     index = 0
@@ -365,24 +411,6 @@ def _is_plain_path(rest: str) -> bool:
     if not _CHAIN.fullmatch(flat):
         return False
     return all(name in _PATH_FUNCTIONS for name in re.findall(r"(\w+)\(\)", flat))
-
-
-def _split_steps(rest: str) -> list[str]:
-    """``value.ofType(Quantity).where(a='b.c')`` → ``['value', 'ofType(Quantity)', ...]``."""
-    steps: list[str] = []
-    depth, quoted, start = 0, False, 0
-    for index, char in enumerate(rest):
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-        elif not quoted and depth == 0 and char == ".":
-            steps.append(rest[start:index])
-            start = index + 1
-    steps.append(rest[start:])
-    return steps
 
 
 def _present(resource: dict[str, Any], steps: tuple[frozenset[str], ...]) -> bool:

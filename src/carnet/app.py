@@ -151,6 +151,7 @@ def federation_deps(rt: Runtime) -> FederationDeps:
             audit=rt.audit,
             clock=rt.clock,
         ),
+        accounts=rt.accounts,
         transaction=rt.transaction,
         people=RecordPeople(rt.record, rt.carnet_context()),
         clock=rt.clock,

@@ -142,6 +142,7 @@ def build_runtime(
             jobs=jobs,
             clock=clock,
             sms_available=notifier.sms_available,
+            public_base_url=settings.public_base_url,
             service_name=settings.portal.service_name,
         ),
     )

@@ -115,7 +115,8 @@ def test_codes_are_single_use_and_burnt_after_wrong_attempts(rt: Runtime) -> Non
     )
     assert accepted.sent_to == "t…@example.org"
     rt.worker().run_until_idle()
-    code = rt.notify.email.outbox[-1].text.split("\n")  # type: ignore[attr-defined]
+    sent = [m for m in rt.notify.email.outbox if m.kind == "sign_in_code"]  # type: ignore[attr-defined]
+    code = sent[-1].text.split("\n")
     digits = next(w for line in code for w in line.split() if w.isdigit() and len(w) == 6)
     wrong = "000000" if digits != "000000" else "111111"
     with rt.transaction() as db, pytest.raises(SignInRefused):
@@ -250,3 +251,50 @@ def test_operators_cannot_sign_in_on_the_patients_page(rt: Runtime) -> None:
         device_token=None,
     )
     assert accepted.second_factor == "totp" and accepted.sent_to is None
+
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_an_external_sign_in_is_announced_unless_the_browser_is_trusted(rt: Runtime) -> None:
+    account = make_account(rt)
+    accepted = rt.accounts.sign_in_password(
+        rt.transaction,
+        login=account.login,
+        password=PASSWORD,
+        area="portal",
+        client_address=None,
+        user_agent=IPHONE,
+        device_token=None,
+    )
+    rt.worker().run_until_idle()
+    outbox = rt.notify.email.outbox  # type: ignore[attr-defined]
+    sent = next(m for m in reversed(outbox) if m.kind == "sign_in_code" and m.to == account.email)
+    code = next(w for w in sent.text.split() if w.isdigit() and len(w) == 6)
+    with rt.transaction() as db:
+        passed = rt.accounts.verify_second_factor(
+            db, token=accepted.issued.token, code=code, trust_device=True, device_label="iPhone"
+        )
+
+    def federated_sign_in(device_token: str | None) -> list[str]:
+        with rt.transaction() as db:
+            accounts_service.open_session(
+                db,
+                account_id=account.account_id,
+                method="franceconnect",
+                acr="eidas2",
+                client_address=None,
+                user_agent=IPHONE,
+                now=rt.clock.now(),
+                device_token=device_token,
+            )
+        rt.worker().run_until_idle()
+        return [m.text for m in outbox if m.kind == "new_sign_in" and m.to == account.email]
+
+    assert len(federated_sign_in(None)) == 2  # the code sign-in's notice, and this one's
+    assert passed.device_token is not None
+    assert len(federated_sign_in(passed.device_token)) == 2  # a trusted browser: no notice
+    assert "Appareil : Safari, iOS" in federated_sign_in("not-a-device-token")[-1]

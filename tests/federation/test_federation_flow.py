@@ -114,6 +114,24 @@ def test_franceconnect_logout_goes_through_the_provider(carnet, browser, provide
     assert browser.http.get(logout).status_code == 200  # the provider's confirmation page
 
 
+def test_federated_logout_revokes_the_session_on_the_server(carnet, fed_rt, browser, known):
+    assert sign_in(carnet, browser, FC_START, "patient").status_code == 303
+    old_cookie = carnet.cookies.get("carnet_session")
+    assert old_cookie
+    assert carnet.get("/compte/securite", follow_redirects=False).status_code == 200
+    response = carnet.get("/connexion/deconnexion", follow_redirects=False)
+    assert response.status_code == 303
+    assert "carnet_session" not in carnet.cookies
+    # The cookie the browser was told to forget, replayed: the server no longer knows it.
+    carnet.cookies.set("carnet_session", old_cookie)
+    replayed = carnet.get("/compte/securite", follow_redirects=False)
+    assert replayed.status_code == 303
+    assert replayed.headers["location"] == "/connexion?next=/compte/securite&expire=1"
+    with fed_rt.transaction(readonly=True) as db:
+        tags = [e.tag for e in fed_rt.audit.chain_events(db, chain_id=known["patient"], limit=5)]
+    assert tags.index("identity:federation:sign-out") < tags.index("identity:session:revoke")
+
+
 # --- refusals: a clear page, a 4xx, nothing created ---------------------------------------------
 
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Connection
 from starlette.testclient import TestClient
 from tests.factories import system_context
+from tests.fhir.clients import bearer
 
 from carnet.record.definitions import get_definitions
 from carnet.runtime import Runtime
@@ -137,9 +138,7 @@ def test_every_advertised_parameter_works(
 def test_advertised_parameters_work_over_http(
     statement: dict[str, Any], client: TestClient, rt: Runtime
 ) -> None:
-    from tests.fhir.test_search_http import token
-
-    headers = token(rt, client, "system/*.rs")
+    headers = bearer(rt, client, "system/*.rs")
     resources = _resources(statement)
     for resource_type in ISSUE_TYPES:
         for entry in resources[resource_type]["searchParam"]:

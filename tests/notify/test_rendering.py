@@ -22,7 +22,11 @@ CONTEXTS = {
     "code": "483920",
     "link": "https://carnet.example/compte/verifier?jeton=3kq9Zr-ZtXw_81aQ",
     "expires_minutes": 15,
+    "signed_in_at": "2026-11-26T09:05:00+00:00",
+    "device": "Firefox, Windows",
 }
+# How each language writes CONTEXTS' moment out (Paris time: UTC+1 in November).
+MOMENTS = {"fr": "jeudi 26 novembre 2026 à 10:05", "en": "Thursday 26 November 2026 at 10:05"}
 
 
 def context_of(kind: str) -> dict[str, object]:
@@ -50,8 +54,9 @@ def test_every_template_renders(kind: str, part: str, language: str) -> None:
     text = renderer.render(kind, part, context_of(kind), language)
     assert text.strip()
     assert "{{" not in text and "{%" not in text and "%(" not in text
-    for value in context_of(kind).values():
-        assert str(value) in text or part == "subject.txt"
+    for name, value in context_of(kind).items():
+        shown = MOMENTS[language] if name in notify_service.KINDS[kind].moments else str(value)
+        assert shown in text or part == "subject.txt"
     if part in {"subject.txt", "sms.txt"}:
         assert "\n" not in text
     if part == "sms.txt":
@@ -131,6 +136,19 @@ def test_html_escapes_its_values() -> None:
             "sms",
             UnknownTemplate,
         ),
+        (
+            "new_sign_in",
+            {"signed_in_at": "26/11/2026 10:05", "device": "", "link": "https://x.example"},
+            "email",
+            InvalidContext,
+        ),
+        (
+            "new_sign_in",
+            {"signed_in_at": "2026-11-26T09:05:00", "device": "", "link": "https://x.example"},
+            "email",
+            InvalidContext,
+        ),
+        ("phone_verification", {"code": "483920", "expires_minutes": 5}, "email", UnknownTemplate),
     ],
 )
 def test_contexts_are_checked(kind: str, context: dict, channel: str, error: type) -> None:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.testclient import TestClient
@@ -53,8 +54,9 @@ def csrf(client: TestClient, path: str) -> str:
 
 def last_code(rt: Runtime) -> str:
     rt.worker().run_until_idle()
-    message = rt.notify.email.outbox[-1]  # type: ignore[attr-defined]
-    assert message.kind == "sign_in_code"
+    # The latest code: other messages (a new sign-in's notice) may be queued beside it.
+    outbox = rt.notify.email.outbox  # type: ignore[attr-defined]
+    message = next(m for m in reversed(outbox) if m.kind == "sign_in_code")
     match = CODE.search(message.text)
     assert match
     return match.group(1)
@@ -359,7 +361,8 @@ def test_recovery_through_the_contact_sets_a_new_password(web: TestClient, frt: 
     assert page.status_code == unknown.status_code == 200
     token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     frt.worker().run_until_idle()
-    code = CODE.search(frt.notify.email.outbox[-1].text).group(1)  # type: ignore[attr-defined,union-attr]
+    sent = [m for m in frt.notify.email.outbox if m.kind == "sign_in_code"]  # type: ignore[attr-defined]
+    code = CODE.search(sent[-1].text).group(1)  # type: ignore[union-attr]
     form = {
         "csrf_token": TOKEN.search(page.text).group(1),
         "token": token,
@@ -382,3 +385,35 @@ def test_development_accounts_are_refused_in_production(frt: Runtime, tmp_path: 
     del tmp_path
     assert frt.accounts.ctx.dev_accounts  # test settings allow them; prod resolves to False
     assert frt.settings.accounts.resolved_dev_accounts("prod") is False
+
+
+FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def notices_to(rt: Runtime, account: MadeAccount) -> list:  # type: ignore[type-arg]
+    rt.worker().run_until_idle()
+    outbox = rt.notify.email.outbox  # type: ignore[attr-defined]
+    return [m for m in outbox if m.kind == "new_sign_in" and m.to == account.email]
+
+
+def test_a_sign_in_from_an_untrusted_browser_is_announced_by_e_mail(
+    web: TestClient, frt: Runtime, clock: FrozenClock
+) -> None:
+    account = make_account(frt)
+    web.headers["user-agent"] = FIREFOX_ON_LINUX
+    password_step(web, account)
+    assert notices_to(frt, account) == []  # a right password alone is not a sign-in
+    token = csrf(web, "/connexion/code")
+    web.post("/connexion/code", data={"csrf_token": token, "code": last_code(frt), "trust": "oui"})
+    [notice] = notices_to(frt, account)
+    moment = clock.now().astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
+    assert f"à {moment} (heure de Paris)" in notice.text
+    assert "Appareil : Firefox, Linux" in notice.text
+    assert "http://testserver/compte/securite" in notice.text
+    assert 'href="http://testserver/compte/securite"' in (notice.html or "")
+    for private in (account.login, account.email, account.account_id, FIREFOX_ON_LINUX):
+        assert private not in notice.text and private not in (notice.html or "")
+    # The browser is now trusted: signing in again on it announces nothing.
+    web.post("/deconnexion", data={"csrf_token": csrf(web, "/")})
+    assert password_step(web, account).headers["location"] == "/"
+    assert len(notices_to(frt, account)) == 1

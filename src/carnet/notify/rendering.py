@@ -6,7 +6,8 @@ compiled in memory at start-up.
 Each kind declares the variables it takes (``KINDS``). Values must be short text or numbers, and
 those that look like an identifier (a NIR, an RPPS or other long number, an e-mail address, a
 phone number) are refused: messages leave Carnet, and must carry nothing that identifies a
-person or their health.
+person or their health. A moment (when something happened) travels as an ISO 8601 UTC text and
+is written out by the template's ``moment`` filter, in the message's language and Paris time.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -36,6 +40,9 @@ class Kind:
     variables: frozenset[str]
     links: frozenset[str] = frozenset()
     """Variables holding a URL (checked to be http(s), not scanned for identifier shapes)."""
+    moments: frozenset[str] = frozenset()
+    """Variables holding an ISO 8601 UTC moment (checked to parse; the ``moment`` filter
+    writes it out)."""
     email: bool = True
     sms: bool = False
 
@@ -47,8 +54,16 @@ KINDS: Final[dict[str, Kind]] = {
     "sign_in_code": Kind(frozenset({"code", "expires_minutes"}), sms=True),
     "password_reset": Kind(frozenset({"link", "expires_minutes"}), links=frozenset({"link"})),
     "password_changed": Kind(frozenset()),
-    "new_sign_in": Kind(frozenset()),
+    "new_sign_in": Kind(
+        frozenset({"signed_in_at", "device", "link"}),
+        links=frozenset({"link"}),
+        moments=frozenset({"signed_in_at"}),
+    ),
+    "phone_verification": Kind(frozenset({"code", "expires_minutes"}), email=False, sms=True),
 }
+# The service is French: moments are shown in Paris time, whatever the server's zone.
+_ZONE: Final = ZoneInfo("Europe/Paris")
+_MOMENT_FORMATS: Final = {"fr": "EEEE d MMMM y 'à' HH:mm", "en": "EEEE d MMMM y 'at' HH:mm"}
 _MAX_VALUE = 500
 _LINK = re.compile(r"https?://[^\s<>\"']{1,450}")
 
@@ -74,9 +89,21 @@ def check_context(kind_name: str, context: Mapping[str, Any], *, channel: str) -
         if name in kind.links:
             if _LINK.fullmatch(text) is None:
                 raise InvalidContext(f"template variable {name!r} must be an http(s) URL")
+        elif name in kind.moments:
+            _parse_moment(name, text)
         elif redact(text) != text:
             raise InvalidContext(f"template variable {name!r} looks like an identifier")
     return kind
+
+
+def _parse_moment(name: str, text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidContext(f"template variable {name!r} must be an ISO 8601 moment") from None
+    if moment.utcoffset() is None:
+        raise InvalidContext(f"template variable {name!r} must say its time zone")
+    return moment
 
 
 def _catalogue(language: str) -> NullTranslations:
@@ -100,6 +127,12 @@ def _environment(language: str) -> Environment:
     )
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(_catalogue(language), newstyle=True)  # type: ignore[attr-defined]
+
+    def moment(text: str) -> str:
+        when = _parse_moment("moment", text).astimezone(_ZONE)
+        return format_datetime(when, _MOMENT_FORMATS[language], locale=language)
+
+    env.filters["moment"] = moment
     return env
 
 

@@ -5,8 +5,9 @@ form: the portal's CSP allows forms to post to itself only, redirects included) 
 browser to the provider with a sealed pending cookie scoped to the return path. The returns
 (``…/retour``) check it, verify what the provider says, find the person, open their session and
 go to their area; any refusal is audited and shown as a page with its reason in plain words
-and a 4xx status, with nothing created. ``GET /connexion/deconnexion`` ends the provider's
-session too (RP-initiated logout with ``id_token_hint``).
+and a 4xx status, with nothing created. ``GET /connexion/deconnexion`` revokes Carnet's
+session on the server and ends the provider's session too (RP-initiated logout with
+``id_token_hint``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ from carnet.identity.accounts import service as accounts_service
 from carnet.identity.accounts.errors import SignInRefused
 from carnet.identity.federation.errors import FederationRefused, ProviderUnavailable, Reason
 from carnet.identity.federation.service import Federation, ProviderName, SignedIn
-from carnet.web.accounts.cookies import clear_session_cookie, set_session_cookie
+from carnet.web.accounts.cookies import (
+    clear_session_cookie,
+    device_token,
+    set_session_cookie,
+)
+from carnet.web.accounts.guards import current_session, pending_session
 from carnet.web.error_pages import render_error
 from carnet.web.federation_deps import SIGNED_IN_COOKIE, FederationDeps
 from carnet.web.i18n import N_
@@ -161,6 +167,13 @@ class FederationViews:
         return response
 
     def sign_out(self, request: Request) -> Response:
+        """End Carnet's session on the server (not only its cookie), then the provider's."""
+        session = current_session(request) or pending_session(request)
+        if session is not None:
+            # In a transaction of its own: the provider's logout below reaches the network,
+            # and its failure must not roll the revocation back.
+            with self.deps.transaction() as db:
+                self.deps.accounts.sign_out(db, session=session)
         signed_in = self.federation.open_signed_in(request.cookies.get(SIGNED_IN_COOKIE))
         target: str | None = None
         if signed_in is not None and self.federation.enabled(signed_in.provider):
@@ -256,6 +269,7 @@ def _complete(
             client_address=request.client.host if request.client else None,
             user_agent=request.headers.get("user-agent"),
             now=deps.clock.now(),
+            device_token=device_token(request, deps),
         )
     response = RedirectResponse(route.home, status_code=303)
     set_session_cookie(response, issued, deps)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 
 from carnet.core.clock import Clock
+from carnet.identity.accounts.service import Accounts
 from carnet.identity.federation.ports import KnownPeople
 from carnet.identity.federation.service import Federation
 
@@ -22,6 +23,8 @@ so that a link from another site cannot make the browser sign out."""
 @dataclass(frozen=True)
 class FederationDeps:
     federation: Federation
+    accounts: Accounts
+    """Ends Carnet's own session when the person signs out through the provider."""
     transaction: Callable[[], AbstractContextManager[Connection]]
     people: KnownPeople
     clock: Clock

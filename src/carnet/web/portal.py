@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from carnet.web import error_pages, federation, pages
+from carnet.web.accounts import changes as account_changes
 from carnet.web.accounts import recovery as account_recovery
 from carnet.web.accounts import security as account_security
 from carnet.web.accounts import views as account_views
@@ -30,6 +31,7 @@ def install_portal(app: FastAPI, deps: PortalDeps) -> Portal:
     if deps.accounts is not None:
         app.include_router(account_views.build_router(portal, deps.accounts))
         app.include_router(account_security.build_router(portal, deps.accounts))
+        app.include_router(account_changes.build_router(portal, deps.accounts))
         app.include_router(account_recovery.build_router(portal, deps.accounts))
     if deps.federation is not None:
         app.include_router(federation.build_router(portal, deps.federation))

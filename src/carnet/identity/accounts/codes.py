@@ -1,6 +1,6 @@
 """One-time codes sent by e-mail or SMS: six random digits, stored as a keyed hash, bound to
-the pending session (or recovery request) they were sent for, single-use, expiring, and burnt
-after a few wrong entries.
+the pending session (or recovery request, or number to confirm) they were sent for,
+single-use, expiring, and burnt after a few wrong entries.
 
 A new code for the same binding replaces the previous one (only the latest works), so "send me
 another code" cannot multiply the guesses.
@@ -21,7 +21,7 @@ from carnet.identity.accounts.sealing import Sealer
 
 _c = models.code
 CODE_DIGITS = 6
-Purpose = Literal["sign-in", "recovery"]
+Purpose = Literal["sign-in", "recovery", "phone"]
 
 
 def new_code() -> str:

@@ -45,6 +45,8 @@ class AccountsContext:
     dev_accounts: bool
     sms_available: bool
     service_name: str
+    public_base_url: str
+    """Where the portal is (links in e-mails: the security page)."""
 
     @property
     def timeouts(self) -> Timeouts:

@@ -7,7 +7,8 @@ core.errors.Unauthenticated
 core.errors.TooManyRequests
  └── LockedOut              too many failures: the login, account or address waits
 core.errors.InvalidInput
- └── WeakPassword           the new password breaks a rule; ``rule`` says which
+ ├── WeakPassword           the new password breaks a rule; ``rule`` says which
+ └── InvalidPhone           not a French mobile number
 core.errors.Conflict
  └── LoginTaken             the chosen login belongs to someone else
 core.errors.Forbidden
@@ -33,6 +34,11 @@ class WeakPassword(InvalidInput):
     def __init__(self, rule: str) -> None:
         self.rule = rule
         super().__init__(f"password rule not met: {rule}")
+
+
+class InvalidPhone(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("not a French mobile number")
 
 
 class InvalidLogin(InvalidInput):

@@ -100,8 +100,8 @@ code = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("account_id", String(36), ForeignKey("identity_account.id"), nullable=False),
-    Column("purpose", String(16), nullable=False),  # sign-in, recovery
-    # The pending session (sign-in) or recovery request the code belongs to.
+    Column("purpose", String(16), nullable=False),  # sign-in, recovery, phone
+    # The pending session (sign-in), recovery request or number (phone) the code belongs to.
     Column("binding", String(64), nullable=False),
     Column("code_mac", String(64), nullable=False),
     Column("channel", String(8), nullable=False),

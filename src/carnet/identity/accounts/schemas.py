@@ -9,6 +9,8 @@ from typing import Literal
 
 AccountKind = Literal["patient", "professional", "operator"]
 SecondFactor = Literal["email", "sms", "totp"]
+CodeChannel = Literal["email", "sms"]
+"""How one-time codes are sent (the factors a person chooses between on the security page)."""
 PersonKind = Literal["patient", "professional"]
 
 
@@ -93,6 +95,10 @@ class AccountSummary:
     totp_enabled: bool
     recovery_codes_left: int
     roles: frozenset[OperatorRole]
+    has_password: bool = True
+    """False for an account made by a federated sign-in (it has no password to change)."""
+    sms_available: bool = False
+    """Whether codes can be sent by SMS at all (an SMS provider is configured)."""
 
 
 @dataclass(frozen=True, slots=True)

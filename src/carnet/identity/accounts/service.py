@@ -23,14 +23,26 @@ from carnet.core.actor import CARNET, Actor, ActorKind
 from carnet.core.clock import Clock
 from carnet.core.errors import ConfigurationError
 from carnet.core.ids import new_id
-from carnet.identity.accounts import devices, enrolment, models, recovery, sessions, signin, totp
+from carnet.identity.accounts import (
+    alerts,
+    devices,
+    enrolment,
+    models,
+    password_change,
+    phone,
+    recovery,
+    sessions,
+    signin,
+    totp,
+)
 from carnet.identity.accounts.config import AccountsSettings
-from carnet.identity.accounts.context import AccountsContext, Transaction, record_account_event
+from carnet.identity.accounts.context import AccountsContext, Transaction
 from carnet.identity.accounts.errors import NotAllowed, SignInRefused
 from carnet.identity.accounts.passwords import PasswordHasher
 from carnet.identity.accounts.schemas import (
     AccountKind,
     AccountSummary,
+    CodeChannel,
     CurrentSession,
     DeviceInfo,
     IssuedSession,
@@ -68,9 +80,16 @@ __all__ = [
 _a = models.account
 _p = models.profile
 
-# The agreed signature of ``open_session`` carries no services, yet every session opened must be
-# audited: the process's ``Accounts`` binds its audit trail here when it is built.
-_bound_audit: list[AuditTrail] = []
+# The agreed signatures of ``open_session`` and ``account_for_person`` carry no services, yet
+# every session opened must be audited (and announced): the process's ``Accounts`` binds its
+# context here when it is built.
+_bound: list[AccountsContext] = []
+
+
+def _context() -> AccountsContext:
+    if not _bound:
+        raise ConfigurationError("accounts are not set up: build the runtime first")
+    return _bound[-1]
 
 
 def open_session(
@@ -82,16 +101,18 @@ def open_session(
     client_address: str | None,
     user_agent: str | None,
     now: datetime,
+    device_token: str | None = None,
 ) -> IssuedSession:
     """Open an active session for an account after an external sign-in (``method``:
     ``franceconnect``, ``pro-sante-connect``…; ``acr``: the level the provider asserted).
 
     Set its token as the cookie with ``web.accounts.cookies.set_session_cookie``. The client
-    address is not stored (it is personal data and nothing here needs it later).
+    address is not stored (it is personal data and nothing here needs it later). Unless
+    ``device_token`` (the browser's trusted-device cookie) is a live device of the account, the
+    person is told of the new sign-in by e-mail.
     """
     del client_address
-    if not _bound_audit:
-        raise ConfigurationError("accounts are not set up: build the runtime first")
+    ctx = _context()
     account = db.execute(select(_a).where(_a.c.id == account_id)).first()
     if account is None or account.disabled_at is not None:
         raise SignInRefused
@@ -105,13 +126,14 @@ def open_session(
         now=now,
         patient_id=account.person_id if account.kind == "patient" else None,
     )
-    record_account_event(
-        _bound_audit[-1],
+    ctx.record(
         db,
         EventTag.IDENTITY_SESSION_OPEN,
         account=account,
         detail={"method": method[:32], "acr": (acr or "")[:100]},
     )
+    if devices.recognise(db, account_id=account.id, token=device_token, now=now) is None:
+        alerts.announce_new_sign_in(ctx, db, account, user_agent=user_agent)
     return issued
 
 
@@ -129,8 +151,7 @@ def account_for_person(
     ).scalar()
     if found is not None or not create:
         return found
-    if not _bound_audit:
-        raise ConfigurationError("accounts are not set up: build the runtime first")
+    ctx = _context()
     account_id = new_id()
     db.execute(
         insert(_a).values(
@@ -142,12 +163,11 @@ def account_for_person(
             roles="",
             dev_only=False,
             language="fr",
-            created_at=_bound_clock[-1].now(),
+            created_at=ctx.clock.now(),
         )
     )
     account = db.execute(select(_a).where(_a.c.id == account_id)).one()
-    record_account_event(
-        _bound_audit[-1],
+    ctx.record(
         db,
         EventTag.IDENTITY_ACCOUNT_CREATE,
         account=account,
@@ -155,9 +175,6 @@ def account_for_person(
         detail={"kind": person_kind, "passwordless": True},
     )
     return account_id
-
-
-_bound_clock: list[Clock] = []
 
 
 class Accounts:
@@ -173,6 +190,7 @@ class Accounts:
         jobs: JobQueue,
         clock: Clock,
         sms_available: bool,
+        public_base_url: str,
         service_name: str = "Carnet",
     ) -> None:
         self.ctx = AccountsContext(
@@ -191,9 +209,9 @@ class Accounts:
             dev_accounts=settings.resolved_dev_accounts(environment),
             sms_available=sms_available,
             service_name=service_name,
+            public_base_url=public_base_url,
         )
-        _bound_audit.append(audit)
-        _bound_clock.append(clock)
+        _bound.append(self.ctx)
 
     @property
     def settings(self) -> AccountsSettings:
@@ -480,7 +498,53 @@ class Accounts:
             totp_enabled=account.totp_sealed is not None,
             recovery_codes_left=totp.recovery_codes_left(db, account_id=account.id),
             roles=frozenset(OperatorRole(r) for r in account.roles.split(",") if r),
+            has_password=account.password_hash is not None,
+            sms_available=self.ctx.sms_available,
         )
+
+    def change_password(
+        self,
+        transaction: Transaction,
+        *,
+        session: CurrentSession,
+        current_password: str,
+        new_password: str,
+        client_address: str | None,
+    ) -> int:
+        """Replace the signed-in person's password (blocking); see ``password_change``."""
+        return password_change.change_password(
+            self.ctx,
+            transaction,
+            session=session,
+            current_password=current_password[:200],
+            new_password=new_password[:200],
+            client_address=client_address,
+        )
+
+    def start_phone(self, db: Connection, *, session: CurrentSession, number: str) -> str:
+        """Send a code to a new mobile number; the token its confirmation carries."""
+        return phone.start(
+            self.ctx, db, account=self._account(db, session.account_id), number=number
+        )
+
+    def confirm_phone(
+        self, db: Connection, *, session: CurrentSession, token: str, code: str
+    ) -> str:
+        """Make the number the account's once its code is given; the masked number."""
+        account = self._account(db, session.account_id)
+        return phone.confirm(self.ctx, db, account=account, token=token, code=code)
+
+    def pending_phone(self, db: Connection, *, session: CurrentSession, token: str) -> str | None:
+        """The masked number a confirmation token names (for the form), or None."""
+        number = phone.pending_number(self.ctx, self._account(db, session.account_id), token)
+        return None if number is None else enrolment.mask_phone(number)
+
+    def choose_factor(
+        self, db: Connection, *, session: CurrentSession, factor: CodeChannel
+    ) -> None:
+        """Send the codes by e-mail or by SMS from now on."""
+        account = self._account(db, session.account_id)
+        phone.choose_factor(self.ctx, db, account=account, factor=factor)
 
     def start_totp(self, db: Connection, *, session: CurrentSession, label: str) -> TotpEnrolment:
         return enrolment.start_totp(

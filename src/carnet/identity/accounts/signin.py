@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select, update
 
 from carnet.audit.tags import EventTag, Outcome
-from carnet.identity.accounts import codes, devices, models, sessions, throttle, totp
+from carnet.identity.accounts import alerts, codes, devices, models, sessions, throttle, totp
 from carnet.identity.accounts.context import AccountsContext, Transaction
 from carnet.identity.accounts.errors import LockedOut, SignInRefused
 from carnet.identity.accounts.schemas import IssuedSession, PasswordAccepted
@@ -32,7 +32,8 @@ class SecondFactorPassed:
     account_kind: str
 
 
-def _address_key(ctx: AccountsContext, client_address: str | None) -> str | None:
+def address_key_of(ctx: AccountsContext, client_address: str | None) -> str | None:
+    """The throttle key of a client address (its keyed hash), or None without one."""
     return f"address:{ctx.address_index(client_address)[:64]}" if client_address else None
 
 
@@ -60,7 +61,7 @@ def sign_in_password(
     trusted device."""
     now = ctx.clock.now()
     login_key = f"password:{ctx.login_key(login)[:64]}"
-    address_key = _address_key(ctx, client_address)
+    address_key = address_key_of(ctx, client_address)
     with transaction(readonly=True) as db:
         locked = throttle.is_locked(db, login_key, now=now) or (
             address_key is not None and throttle.is_locked(db, address_key, now=now)
@@ -264,6 +265,8 @@ def verify_second_factor(
     method = f"password+{account.second_factor}"
     ctx.record(db, EventTag.IDENTITY_SIGN_IN_SECOND_FACTOR, account=account)
     ctx.record(db, EventTag.IDENTITY_SESSION_OPEN, account=account, detail={"method": method})
+    # A code was asked, so this browser was not a trusted device: the person is told.
+    alerts.announce_new_sign_in(ctx, db, account, user_agent=row.user_agent)
     return SecondFactorPassed(issued=issued, device_token=device_token, account_kind=account.kind)
 
 

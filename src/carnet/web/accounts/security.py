@@ -29,11 +29,15 @@ def security_context(
         "sessions": sessions,
         "devices": devices,
         "done": done,
+        "form": Form(),
         "layout": "admin/layout.html" if summary.kind == "operator" else "patient/layout.html",
     }
 
 
 DONE = {
+    "mot-de-passe": N_("Votre mot de passe est changé. Vos autres sessions sont fermées."),
+    "telephone": N_("Votre numéro de mobile est confirmé."),
+    "facteur": N_("Votre choix est enregistré."),
     "session": N_("La session est fermée."),
     "appareil": N_("L’appareil n’est plus reconnu."),
     "appareils": N_("Plus aucun appareil n’est reconnu."),

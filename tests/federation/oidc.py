@@ -45,16 +45,29 @@ def require_provider() -> str:
     return node
 
 
-def client(name: str, base: str, *, callback: str, home: str, alg: str) -> dict[str, Any]:
-    """A relying-party registration for Carnet at ``base``."""
-    registration = {
+def client(
+    name: str,
+    base: str,
+    *,
+    callback: str,
+    home: str,
+    alg: str,
+    public_key: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A relying-party registration for Carnet at ``base``: with a shared secret, or, given
+    the public half of Carnet's key (a JWK), with ``private_key_jwt`` and no secret at all."""
+    registration: dict[str, Any] = {
         "client_id": f"carnet-{name}",
-        "client_secret": CLIENT_SECRET,
         "redirect_uris": [base + callback],
         "post_logout_redirect_uris": [base + home],
-        "token_endpoint_auth_method": "client_secret_post",
         "id_token_signed_response_alg": alg,
     }
+    if public_key is None:
+        registration["client_secret"] = CLIENT_SECRET
+        registration["token_endpoint_auth_method"] = "client_secret_post"
+    else:
+        registration["jwks"] = {"keys": [public_key]}
+        registration["token_endpoint_auth_method"] = "private_key_jwt"
     if name == "psc":
         # Pro Santé Connect answers userinfo as a signed JWT.
         registration["userinfo_signed_response_alg"] = "RS256"

@@ -93,12 +93,25 @@ MESSAGES: dict[Reason | str, str] = {
         "auprès de votre organisme que vos informations d’état civil sont à jour, ou "
         "connectez-vous avec vos identifiants."
     ),
+    Reason.CLIENT: N_(
+        "Le service d’identification a refusé l’accès de Carnet lui-même : c’est un problème "
+        "de configuration de notre côté, pas de votre fait. Rien n’a été créé. Connectez-vous "
+        "avec vos identifiants, ou réessayez plus tard."
+    ),
     "unavailable": N_(
         "Le service d’identification ne répond pas pour le moment. Rien n’a été fait : "
         "réessayez dans quelques minutes."
     ),
 }
-_STATUS = {Reason.ACR: 403, Reason.INS: 403, Reason.RPPS: 403, Reason.UNKNOWN_PERSON: 403}
+_STATUS = {
+    Reason.ACR: 403,
+    Reason.INS: 403,
+    Reason.RPPS: 403,
+    Reason.UNKNOWN_PERSON: 403,
+    # Carnet's own credentials refused upstream: the person's request was fine, a gateway
+    # failed, as when the provider is unreachable.
+    Reason.CLIENT: 502,
+}
 
 
 def refused_context(reason: Reason | str, route: Route) -> dict[str, object]:
@@ -192,6 +205,10 @@ class FederationViews:
 
     def refuse(self, request: Request, name: ProviderName, reason: Reason | str) -> Response:
         """Audit the refusal, then say what happened (nothing was created)."""
+        if reason == Reason.CLIENT:
+            # Every sign-in with this provider fails until the operators act (register the key,
+            # fix the secret): say so in the logs, not only in the audit trail.
+            log.error("identity provider refused Carnet's client authentication (%s)", name)
         with self.deps.transaction() as db:
             self.federation.audit_refusal(db, name, str(reason))
         route = ROUTES[name]

@@ -8,10 +8,13 @@
 // optional test switches: "tamper" (the token response carries an id_token whose payload was
 // changed after signing). Sign-in is a small form listing the accounts (the browser tests fill
 // it); the consent is granted with it, as FranceConnect does for a service provider.
+// A client may register `token_endpoint_auth_method: "private_key_jwt"` with its public `jwks`;
+// its client assertions must then name the issuer as their one audience (RFC 10070), stricter
+// than oidc-provider 8's default, which also takes the token endpoint's URL.
 import { generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const CLAIMS = {
   franceconnect: {
@@ -97,6 +100,11 @@ function build(spec, base) {
       keys: ['carnet-test-provider-cookie-key'],
     },
     pkce: { required: () => true },
+    assertJwtClientAuthClaimsAndHeader: async (ctx, claims) => {
+      if (claims.aud !== issuer) {
+        throw new errors.InvalidClientAuth('aud must be the issuer identifier, alone');
+      }
+    },
     features: {
       devInteractions: { enabled: false },
       jwtUserinfo: { enabled: true },

@@ -76,6 +76,10 @@ class AccountsContext:
     def account_by_login(self, db: Connection, login: str) -> Any | None:
         return db.execute(select(_a).where(_a.c.login_mac == self.login_key(login))).first()
 
+    def account(self, db: Connection, account_id: str) -> Any:
+        """The account row of an id known to exist (a session's, say): raises otherwise."""
+        return db.execute(select(_a).where(_a.c.id == account_id)).one()
+
     def record(
         self,
         db: Connection,

@@ -72,7 +72,10 @@ def create_account(
     dev_only: bool = False,
     language: str = "fr",
 ) -> str:
-    """A new account; ``LoginTaken`` if the login is someone else's."""
+    """A new account; ``LoginTaken`` if the login is someone else's, ``NotAllowed`` for an
+    operator without a role or a development account where they are off."""
+    if kind == "operator" and not roles:
+        raise NotAllowed("an operator needs at least one role")
     if dev_only and not ctx.dev_accounts:
         raise NotAllowed("development accounts")
     account_id = new_id()
@@ -115,6 +118,36 @@ def create_account(
         db, EventTag.IDENTITY_ACCOUNT_CREATE, account=account, actor=actor, detail={"kind": kind}
     )
     return account_id
+
+
+def create_operator(
+    ctx: AccountsContext,
+    db: Connection,
+    *,
+    actor: Actor,
+    login: str,
+    password: tuple[str, list[str]],
+    email: str | None,
+    roles: tuple[OperatorRole, ...],
+) -> tuple[str, str]:
+    """An operator account (``password`` from ``hash_password``) with its TOTP secret set at
+    once; returns (account id, the secret to load in the operator's authenticator)."""
+    account_id = create_account(
+        ctx,
+        db,
+        actor=actor,
+        kind="operator",
+        person_id=None,
+        login=login,
+        password_hash=password[0],
+        personal=password[1],
+        email=email,
+        second_factor="totp",
+        roles=roles,
+    )
+    secret = totp.new_secret()
+    set_totp(ctx, db, account=ctx.account(db, account_id), secret=secret)
+    return account_id, secret
 
 
 def add_profile(

@@ -8,36 +8,39 @@ create the account of a person (``account_for_person``) and open a session for i
 everything else: passwords, second factors, sessions, devices, TOTP, recovery, operators.
 Functions that hash a password take a ``transaction`` factory instead of a connection: argon2
 runs between two transactions, never inside one (SQLite's writer lock would be held 0.2 s).
+
+This module only delegates; the work is done by one module per responsibility, which other
+areas never import: ``external`` (external sign-ins), ``enrolment`` (creating accounts, TOTP),
+``signin`` (password and second factor), ``signed_in`` (the live session, profiles, signing
+out), ``security`` (the security page: summary, devices, recovery codes), ``password_change``,
+``phone``, ``recovery``; below them ``sessions``, ``devices``, ``totp`` keep the rows.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import date
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from carnet.audit.service import AuditTrail
-from carnet.audit.tags import EventTag, Outcome
-from carnet.core.actor import CARNET, Actor, ActorKind
+from carnet.audit.tags import Outcome
+from carnet.core.actor import Actor, ActorKind
 from carnet.core.clock import Clock
-from carnet.core.errors import ConfigurationError
-from carnet.core.ids import new_id
 from carnet.identity.accounts import (
-    alerts,
     devices,
     enrolment,
-    models,
+    external,
     password_change,
     phone,
     recovery,
+    security,
     sessions,
+    signed_in,
     signin,
-    totp,
 )
 from carnet.identity.accounts.config import AccountsSettings
 from carnet.identity.accounts.context import AccountsContext, Transaction
-from carnet.identity.accounts.errors import NotAllowed, SignInRefused
+from carnet.identity.accounts.external import account_for_person, open_session
 from carnet.identity.accounts.passwords import PasswordHasher
 from carnet.identity.accounts.schemas import (
     AccountKind,
@@ -77,105 +80,6 @@ __all__ = [
     "open_session",
 ]
 
-_a = models.account
-_p = models.profile
-
-# The agreed signatures of ``open_session`` and ``account_for_person`` carry no services, yet
-# every session opened must be audited (and announced): the process's ``Accounts`` binds its
-# context here when it is built.
-_bound: list[AccountsContext] = []
-
-
-def _context() -> AccountsContext:
-    if not _bound:
-        raise ConfigurationError("accounts are not set up: build the runtime first")
-    return _bound[-1]
-
-
-def open_session(
-    db: Connection,
-    *,
-    account_id: str,
-    method: str,
-    acr: str | None,
-    client_address: str | None,
-    user_agent: str | None,
-    now: datetime,
-    device_token: str | None = None,
-) -> IssuedSession:
-    """Open an active session for an account after an external sign-in (``method``:
-    ``franceconnect``, ``pro-sante-connect``…; ``acr``: the level the provider asserted).
-
-    Set its token as the cookie with ``web.accounts.cookies.set_session_cookie``. The client
-    address is not stored (it is personal data and nothing here needs it later). Unless
-    ``device_token`` (the browser's trusted-device cookie) is a live device of the account, the
-    person is told of the new sign-in by e-mail.
-    """
-    del client_address
-    ctx = _context()
-    account = db.execute(select(_a).where(_a.c.id == account_id)).first()
-    if account is None or account.disabled_at is not None:
-        raise SignInRefused
-    issued = sessions.create(
-        db,
-        account_id=account_id,
-        stage="active",
-        method=method[:32],
-        acr=acr[:100] if acr else None,
-        user_agent=user_agent,
-        now=now,
-        patient_id=account.person_id if account.kind == "patient" else None,
-    )
-    ctx.record(
-        db,
-        EventTag.IDENTITY_SESSION_OPEN,
-        account=account,
-        detail={"method": method[:32], "acr": (acr or "")[:100]},
-    )
-    if devices.recognise(db, account_id=account.id, token=device_token, now=now) is None:
-        alerts.announce_new_sign_in(ctx, db, account, user_agent=user_agent)
-    return issued
-
-
-def account_for_person(
-    db: Connection,
-    *,
-    person_kind: Literal["patient", "professional"],
-    person_id: str,
-    create: bool,
-) -> str | None:
-    """The account of a Patient or Practitioner (by FHIR id); with ``create``, a passwordless
-    one (signing in only through an external provider) is made if there is none."""
-    found = db.execute(
-        select(_a.c.id).where(_a.c.kind == person_kind, _a.c.person_id == person_id)
-    ).scalar()
-    if found is not None or not create:
-        return found
-    ctx = _context()
-    account_id = new_id()
-    db.execute(
-        insert(_a).values(
-            id=account_id,
-            kind=person_kind,
-            person_id=person_id,
-            second_factor="email",
-            totp_last_step=0,
-            roles="",
-            dev_only=False,
-            language="fr",
-            created_at=ctx.clock.now(),
-        )
-    )
-    account = db.execute(select(_a).where(_a.c.id == account_id)).one()
-    ctx.record(
-        db,
-        EventTag.IDENTITY_ACCOUNT_CREATE,
-        account=account,
-        actor=CARNET,
-        detail={"kind": person_kind, "passwordless": True},
-    )
-    return account_id
-
 
 class Accounts:
     """Accounts and sign-in for one process (built by the runtime)."""
@@ -211,7 +115,7 @@ class Accounts:
             service_name=service_name,
             public_base_url=public_base_url,
         )
-        _bound.append(self.ctx)
+        external.bind(self.ctx)
 
     @property
     def settings(self) -> AccountsSettings:
@@ -246,9 +150,8 @@ class Accounts:
         language: str = "fr",
     ) -> str:
         """A new account (``password`` from ``hash_password``); raises ``LoginTaken``,
-        ``InvalidLogin``, ``NotAllowed`` (a development account in production)."""
-        if kind == "operator" and not roles:
-            raise NotAllowed("an operator needs at least one role")
+        ``InvalidLogin``, ``NotAllowed`` (a development account in production, an operator
+        without a role)."""
         return enrolment.create_account(
             self.ctx,
             db,
@@ -278,20 +181,9 @@ class Accounts:
     ) -> tuple[str, str]:
         """An operator account with its TOTP secret set at once (mandatory for operators);
         returns (account id, the secret to load in the operator's authenticator)."""
-        account_id = self.create_account(
-            db,
-            actor=actor,
-            kind="operator",
-            person_id=None,
-            login=login,
-            password=password,
-            email=email,
-            second_factor="totp",
-            roles=roles,
+        return enrolment.create_operator(
+            self.ctx, db, actor=actor, login=login, password=password, email=email, roles=roles
         )
-        secret = totp.new_secret()
-        enrolment.set_totp(self.ctx, db, account=self._account(db, account_id), secret=secret)
-        return account_id, secret
 
     def add_child_profile(
         self, db: Connection, *, account_id: str, patient_id: str, label: str
@@ -354,102 +246,28 @@ class Accounts:
 
     def current(self, db: Connection, *, token: str) -> CurrentSession | None:
         """The live session of a cookie's token, or None (a read: ``touch`` notes the use)."""
-        now = self.clock.now()
-        row = sessions.find(db, token, timeouts=self.ctx.timeouts, now=now)
-        if row is None:
-            return None
-        account = self._account(db, row.account_id)
-        if account.disabled_at is not None or (account.dev_only and not self.ctx.dev_accounts):
-            return None
-        return CurrentSession(
-            session_id=row.id,
-            account_id=account.id,
-            kind=account.kind,
-            person_id=account.person_id,
-            stage=row.stage,
-            roles=frozenset(OperatorRole(r) for r in account.roles.split(",") if r),
-            patient_id=row.patient_id,
-            profiles=self._profiles(db, account),
-            second_factor=account.second_factor,
-            method=row.method,
-            needs_touch=now - row.last_seen_at >= sessions.TOUCH_EVERY,
-        )
+        return signed_in.current(self.ctx, db, token=token)
 
     def touch(self, db: Connection, *, session_id: str) -> None:
         """Note that a session is in use (its idle timeout starts again)."""
         sessions.touch_by_id(db, session_id=session_id, now=self.clock.now())
 
-    def _profiles(self, db: Connection, account: Any) -> tuple[Profile, ...]:
-        if account.kind != "patient" or account.person_id is None:
-            return ()
-        rows = db.execute(
-            select(_p).where(_p.c.account_id == account.id).order_by(_p.c.position)
-        ).all()
-        children = tuple(
-            Profile(
-                patient_id=r.patient_id,
-                relation="child",
-                label=self.ctx.sealer.open(r.label_sealed, context=f"{account.id}:{r.patient_id}"),
-            )
-            for r in rows
-        )
-        return (Profile(patient_id=account.person_id, relation="self", label=""), *children)
-
     def switch_profile(
         self, db: Connection, *, session: CurrentSession, index: int
     ) -> IssuedSession:
         """Act as another profile of the account; the session rotates (a privilege change)."""
-        if not 0 <= index < len(session.profiles):
-            raise NotAllowed("profile")
-        now = self.clock.now()
-        sessions.set_profile(
-            db, session_id=session.session_id, patient_id=session.profiles[index].patient_id
-        )
-        stored = db.execute(
-            select(models.session).where(models.session.c.id == session.session_id)
-        ).one()
-        issued = sessions.rotate(db, stored, now=now)
-        self.ctx.record(
-            db,
-            EventTag.IDENTITY_PROFILE_SWITCH,
-            account=self._account(db, session.account_id),
-            detail={"relation": session.profiles[index].relation},
-        )
-        return issued
+        return signed_in.switch_profile(self.ctx, db, session=session, index=index)
 
     def sign_out(self, db: Connection, *, session: CurrentSession) -> None:
-        sessions.revoke(db, session_id=session.session_id, now=self.clock.now())
-        self.ctx.record(
-            db,
-            EventTag.IDENTITY_SESSION_REVOKE,
-            account=self._account(db, session.account_id),
-            detail={"reason": "sign-out"},
-        )
+        signed_in.sign_out(self.ctx, db, session=session)
 
     def sign_out_everywhere(self, db: Connection, *, session: CurrentSession) -> int:
         """End every session of the account, this one included."""
-        ended = sessions.revoke_all(db, account_id=session.account_id, now=self.clock.now())
-        self.ctx.record(
-            db,
-            EventTag.IDENTITY_SESSION_REVOKE_ALL,
-            account=self._account(db, session.account_id),
-            detail={"sessions": ended},
-        )
-        return ended
+        return signed_in.sign_out_everywhere(self.ctx, db, session=session)
 
     def revoke_session(self, db: Connection, *, session: CurrentSession, session_id: str) -> bool:
         """End one of the account's own sessions."""
-        done = sessions.revoke(
-            db, session_id=session_id, now=self.clock.now(), account_id=session.account_id
-        )
-        if done:
-            self.ctx.record(
-                db,
-                EventTag.IDENTITY_SESSION_REVOKE,
-                account=self._account(db, session.account_id),
-                detail={"reason": "revoked"},
-            )
-        return done
+        return signed_in.revoke_session(self.ctx, db, session=session, session_id=session_id)
 
     def list_sessions(self, db: Connection, *, session: CurrentSession) -> list[SessionInfo]:
         return sessions.listing(
@@ -462,9 +280,7 @@ class Accounts:
 
     def expire_pending(self, db: Connection, *, token: str) -> None:
         """Drop a pending sign-in (the person gave up or starts again)."""
-        row = sessions.find(db, token, timeouts=self.ctx.timeouts, now=self.clock.now())
-        if row is not None and row.stage == "second-factor":
-            sessions.revoke(db, session_id=row.id, now=self.clock.now())
+        signed_in.expire_pending(self.ctx, db, token=token)
 
     # --- devices, factors -----------------------------------------------------------------------
 
@@ -475,32 +291,10 @@ class Accounts:
         self, db: Connection, *, session: CurrentSession, device_id: str | None
     ) -> int:
         """Revoke one trusted device of the account, or all (``None``)."""
-        done = devices.revoke(
-            db, account_id=session.account_id, device_id=device_id, now=self.clock.now()
-        )
-        if done:
-            self.ctx.record(
-                db,
-                EventTag.IDENTITY_DEVICE_REVOKE,
-                account=self._account(db, session.account_id),
-                detail={"devices": done},
-            )
-        return done
+        return security.revoke_device(self.ctx, db, session=session, device_id=device_id)
 
     def summary(self, db: Connection, *, account_id: str) -> AccountSummary:
-        account = self._account(db, account_id)
-        return AccountSummary(
-            account_id=account.id,
-            kind=account.kind,
-            second_factor=account.second_factor,
-            email_masked=account.email_masked,
-            phone_masked=account.phone_masked,
-            totp_enabled=account.totp_sealed is not None,
-            recovery_codes_left=totp.recovery_codes_left(db, account_id=account.id),
-            roles=frozenset(OperatorRole(r) for r in account.roles.split(",") if r),
-            has_password=account.password_hash is not None,
-            sms_available=self.ctx.sms_available,
-        )
+        return security.summary(self.ctx, db, account_id=account_id)
 
     def change_password(
         self,
@@ -524,62 +318,46 @@ class Accounts:
     def start_phone(self, db: Connection, *, session: CurrentSession, number: str) -> str:
         """Send a code to a new mobile number; the token its confirmation carries."""
         return phone.start(
-            self.ctx, db, account=self._account(db, session.account_id), number=number
+            self.ctx, db, account=self.ctx.account(db, session.account_id), number=number
         )
 
     def confirm_phone(
         self, db: Connection, *, session: CurrentSession, token: str, code: str
     ) -> str:
         """Make the number the account's once its code is given; the masked number."""
-        account = self._account(db, session.account_id)
+        account = self.ctx.account(db, session.account_id)
         return phone.confirm(self.ctx, db, account=account, token=token, code=code)
 
     def pending_phone(self, db: Connection, *, session: CurrentSession, token: str) -> str | None:
         """The masked number a confirmation token names (for the form), or None."""
-        number = phone.pending_number(self.ctx, self._account(db, session.account_id), token)
+        number = phone.pending_number(self.ctx, self.ctx.account(db, session.account_id), token)
         return None if number is None else enrolment.mask_phone(number)
 
     def choose_factor(
         self, db: Connection, *, session: CurrentSession, factor: CodeChannel
     ) -> None:
         """Send the codes by e-mail or by SMS from now on."""
-        account = self._account(db, session.account_id)
+        account = self.ctx.account(db, session.account_id)
         phone.choose_factor(self.ctx, db, account=account, factor=factor)
 
     def start_totp(self, db: Connection, *, session: CurrentSession, label: str) -> TotpEnrolment:
         return enrolment.start_totp(
-            self.ctx, db, account=self._account(db, session.account_id), label=label
+            self.ctx, db, account=self.ctx.account(db, session.account_id), label=label
         )
 
     def confirm_totp(self, db: Connection, *, session: CurrentSession, code: str) -> list[str]:
         """Make the pending TOTP secret the account's factor; the new recovery codes."""
         return enrolment.confirm_totp(
-            self.ctx, db, account=self._account(db, session.account_id), code=code
+            self.ctx, db, account=self.ctx.account(db, session.account_id), code=code
         )
 
     def new_recovery_codes(self, db: Connection, *, session: CurrentSession) -> list[str]:
-        account = self._account(db, session.account_id)
-        if account.totp_sealed is None:
-            raise NotAllowed("recovery codes come with an authenticator app")
-        codes = totp.new_recovery_codes(
-            db, self.ctx.sealer, account_id=account.id, now=self.clock.now()
-        )
-        self.ctx.record(
-            db,
-            EventTag.IDENTITY_FACTOR_CHANGE,
-            account=account,
-            detail={"factor": "recovery-codes"},
-        )
-        return codes
+        return security.new_recovery_codes(self.ctx, db, session=session)
 
     def totp_code_for_demo(self, db: Connection, *, login: str) -> str | None:
         """The current TOTP code of a development account (``carnet accounts demo-code``);
         None outside development or for any other account."""
-        account = self.ctx.account_by_login(db, login)
-        if account is None or self.ctx.production or account.totp_sealed is None:
-            return None
-        secret = self.ctx.sealer.open(account.totp_sealed, context=f"{account.id}:totp")
-        return totp.current_code(secret, now=self.clock.now())
+        return security.totp_code_for_demo(self.ctx, db, login=login)
 
     # --- recovery, operators ----------------------------------------------------------------------
 
@@ -616,11 +394,8 @@ class Accounts:
         outcome: Outcome = Outcome.SUCCESS,
     ) -> None:
         """Audit one action of an operator in the administration area."""
-        account = self._account(db, session.account_id)
+        account = self.ctx.account(db, session.account_id)
         self.ctx.audit_operator(db, account=account, action=action, entity=entity, outcome=outcome)
-
-    def _account(self, db: Connection, account_id: str) -> Any:
-        return db.execute(select(_a).where(_a.c.id == account_id)).one()
 
 
 def actor_for(session: CurrentSession) -> Actor:

@@ -29,6 +29,9 @@ class Reason(StrEnum):
     RPPS = "rpps-invalid"
     UNKNOWN_PERSON = "unknown-person"
     """No known person matches (or several do): the page never says which."""
+    CLIENT = "client-rejected"
+    """The provider refused Carnet's own client authentication at its token endpoint (a key
+    it was not given, a wrong secret): a fault of configuration, not of the person."""
 
 
 class FederationRefused(ClientError):

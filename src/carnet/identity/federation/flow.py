@@ -78,7 +78,9 @@ def exchange_code(
     client_assertion: str | None = None,
 ) -> Mapping[str, Any]:
     """The token response for ``code``. A refusal by the provider (``invalid_grant``: a code
-    used twice, a verifier that is not the code's) is a refused sign-in, not an outage."""
+    used twice, a verifier that is not the code's) is a refused sign-in, not an outage; a
+    refusal of Carnet's own client authentication (``invalid_client``: a key or secret the
+    provider does not hold) is ``Reason.CLIENT``, for the operators to fix."""
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -99,6 +101,9 @@ def exchange_code(
         response = client.post(metadata.token_endpoint, data=form, headers=headers)
     except httpx2.HTTPError:
         raise ProviderUnavailable("token") from None
+    # RFC 6749 §5.2 lets invalid_client come as a 400 or a 401 (oidc-provider sends a 401).
+    if response.status_code in (400, 401) and _error_code(response) == "invalid_client":
+        raise FederationRefused(Reason.CLIENT)
     if response.status_code == 400:
         raise FederationRefused(Reason.INVALID)
     if response.status_code != 200:
@@ -110,6 +115,16 @@ def exchange_code(
     if not isinstance(body, dict) or not isinstance(body.get("id_token"), str):
         raise ProviderUnavailable("token")
     return body
+
+
+def _error_code(response: httpx2.Response) -> str | None:
+    """The ``error`` of an OAuth error response, or None when the body is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, str) else None
 
 
 def _basic(client_id: str, secret: str) -> str:
@@ -223,7 +238,14 @@ def fetch_userinfo(
 
 
 def client_assertion(key: Any, *, client_id: str, audience: str, now: datetime) -> str:
-    """A ``private_key_jwt`` client assertion (RFC 7523) for the token endpoint."""
+    """A ``private_key_jwt`` client assertion (RFC 7523) for the token endpoint; ``audience``
+    is the provider's issuer identifier, sent as a single string.
+
+    OpenID Connect Core §9 suggests the token endpoint's URL, but RFC 10070 (updating RFC 7523
+    after the 2025 audience-injection disclosure) makes the issuer the one value a client
+    sends and an authorization server must accept, and lets it refuse any other. Providers
+    that predate it accept the issuer too (oidc-provider 8 takes the issuer, the token
+    endpoint or the endpoint's own URL), so the issuer is what works everywhere."""
     issued = int(now.timestamp())
     claims = {
         "iss": client_id,

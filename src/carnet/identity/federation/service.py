@@ -163,7 +163,7 @@ class Federation:
             code=params["code"],
             code_verifier=pending.code_verifier,
             redirect_uri=redirect_uri,
-            client_assertion=self._assertion(settings, metadata.token_endpoint),
+            client_assertion=self._assertion(settings),
         )
         id_token = tokens["id_token"]
         expect = flow.Expectations(
@@ -276,15 +276,20 @@ class Federation:
     def close(self) -> None:
         self._http.close()
 
-    def _assertion(self, settings: ProviderSettings, audience: str) -> str | None:
+    def _assertion(self, settings: ProviderSettings) -> str | None:
+        """The ``private_key_jwt`` client assertion for this provider's token endpoint, or None
+        for the other client authentications. The key file is read at each sign-in, so a key
+        replaced on disk is used without a restart."""
         if settings.client_auth != "private_key_jwt" or settings.private_key_file is None:
             return None
         try:
             key = JWKRegistry.import_key(json.loads(settings.private_key_file.read_text()))
         except (OSError, ValueError):
             raise ProviderUnavailable("client key") from None
+        # The audience is the configured issuer (which discovery had to state exactly), never
+        # an endpoint read from the discovery document: see flow.client_assertion.
         return flow.client_assertion(
-            key, client_id=settings.client_id, audience=audience, now=self._clock.now()
+            key, client_id=settings.client_id, audience=settings.issuer, now=self._clock.now()
         )
 
     def _record(

@@ -29,6 +29,7 @@ def main() -> int:
             ["bundle_import.py", "--db", db, "--bundles", "10" if quick else "50"],
             ["everything.py", "--db", db, "--requests", "40" if quick else "200"],
             ["export.py", "--db", db, "--resources", "100000" if quick else "1000000"],
+            ["enrollment_import.py", "--db", db, "--lines", "100000" if quick else "1000000"],
         ]
     runs.append(["encryption_cost.py"])
     runs.append(["portal_pages.py", "--seconds", "5" if quick else "10"])

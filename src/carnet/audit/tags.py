@@ -59,6 +59,7 @@ class EventTag(StrEnum):
     IDENTITY_OPERATOR_ACTION = "identity:operator:action"
     IDENTITY_FEDERATION_SIGN_IN = "identity:federation:sign-in"
     IDENTITY_FEDERATION_SIGN_OUT = "identity:federation:sign-out"
+    ENROLLMENT_REGISTRY_IMPORT = "enrollment:registry:import"
 
 
 class Outcome(StrEnum):
@@ -149,4 +150,6 @@ CODES: dict[EventTag, AuditCoding] = {
     # FranceConnect and Pro Santé Connect: success or refusal (state, token, acr, no match).
     EventTag.IDENTITY_FEDERATION_SIGN_IN: AuditCoding(*_LOGIN, None, None, "E"),
     EventTag.IDENTITY_FEDERATION_SIGN_OUT: AuditCoding(*_LOGIN, None, None, "E"),
+    # DICOM 110107 "Import": one batch of the insurer's beneficiary file entering the registry.
+    EventTag.ENROLLMENT_REGISTRY_IMPORT: AuditCoding(DCM, "110107", "Import", None, None, "C"),
 }

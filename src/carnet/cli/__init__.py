@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import typer
 
-from carnet.cli import accounts, audit, clients, db, demo, directory, fhir, jobs, keys, serve
+from carnet.cli import (
+    accounts,
+    audit,
+    clients,
+    db,
+    demo,
+    directory,
+    enrollment,
+    fhir,
+    jobs,
+    keys,
+    serve,
+)
 
 app = typer.Typer(
     name="carnet",
@@ -22,6 +34,7 @@ app.command("worker")(serve.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(demo.app, name="demo")
 app.add_typer(directory.app, name="directory")
+app.add_typer(enrollment.app, name="enrollment")
 app.add_typer(fhir.app, name="fhir")
 app.add_typer(clients.app, name="clients")
 app.add_typer(keys.app, name="keys")

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 # Every area's tables must be imported so that ``alembic check`` compares all of them.
 import carnet.audit.models
 import carnet.authz.models
+import carnet.enrollment.models
 import carnet.identity.accounts.models
 import carnet.interop.models
 import carnet.jobs.models

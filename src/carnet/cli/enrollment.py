@@ -1,0 +1,97 @@
+"""``carnet enrollment``: the insurer's beneficiary registry.
+
+Output names lines, columns, rules and counts; never a beneficiary's NIR, name or contact.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from carnet.cli.context import console, out, runtime
+
+if TYPE_CHECKING:
+    from carnet.enrollment.service import RegistryReport
+
+app = typer.Typer(help="Enrollment: the insurer's beneficiary registry.", no_args_is_help=True)
+
+
+@app.command("import")
+def import_command(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="The beneficiary file."
+    ),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        dir_okay=False,
+        help="Where to write rejected lines (CSV: line, column, rule, reason). "
+        "Default: <data_dir>/reports/registry-import-<file name>.csv",
+    ),
+    batch_lines: int = typer.Option(1000, min=1, help="Lines per transaction."),
+) -> None:
+    """Load the insurer's beneficiary file (docs/registry-file.md) into the registry.
+
+    Idempotent (unchanged lines write nothing); later files update, add and mark deaths.
+    Resumable: after a crash or Ctrl-C, run the same command again.
+    """
+    from carnet.enrollment import service as enrollment_service
+
+    with runtime() as rt:
+        report_path = (
+            report or rt.settings.data_dir / "reports" / f"registry-import-{file.stem}.csv"
+        )
+        columns = (TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("import", total=file.stat().st_size)
+            result = enrollment_service.import_registry(
+                source=file,
+                storage=rt.storage,
+                audit=rt.audit,
+                transaction=rt.transaction,
+                report_path=report_path,
+                batch_lines=batch_lines,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        _print_report(result)
+
+
+def _print_report(result: RegistryReport) -> None:
+    resumed = " (resumed)" if result.resumed else ""
+    out.print(f"run {result.run}{resumed}: {result.status}")
+    out.print(f"{result.lines_read:,} lines read, {result.lines_rejected:,} rejected")
+    table = Table("created", "updated", "unchanged", "marked deceased")
+    table.add_row(
+        f"{result.created:,}", f"{result.updated:,}", f"{result.unchanged:,}",
+        f"{result.deceased:,}",
+    )  # fmt: skip
+    out.print(table)
+    if result.lines_rejected and result.report_path is not None:
+        out.print(f"rejected lines: {result.report_path}")
+
+
+@app.command("sample")
+def sample_command(
+    file: Path = typer.Argument(..., dir_okay=False, help="Where to write the file."),
+    lines: int = typer.Option(1000, min=0, help="How many lines (holders and their children)."),
+    seed: int = typer.Option(1, help="Same seed, same people."),
+    bad_every: int = typer.Option(
+        0, min=0, help="Make every n-th line invalid (n > 1; 0: none), to try the report."
+    ),
+) -> None:
+    """Write a synthetic beneficiary file (no real person)."""
+    from carnet.demo.registry_extract import synthetic_registry
+    from carnet.enrollment import service as enrollment_service
+
+    if bad_every == 1:
+        console.print("[red]--bad-every must be 0 or more than 1[/red]")
+        raise typer.Exit(2)
+    with file.open("w", encoding="utf-8") as handle:
+        written = enrollment_service.write_registry(
+            handle, synthetic_registry(lines, seed=seed, bad_every=bad_every)
+        )
+    out.print(f"{written:,} lines written to {file}")

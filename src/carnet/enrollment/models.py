@@ -1,0 +1,60 @@
+"""Tables of the enrollment area (private: other areas go through ``enrollment.service``).
+
+``enrollment_beneficiary`` holds one row per person the insurer lists. Nothing identifying is
+in clear: the row is found by a blind index of the NIR (a keyed hash, useless without the
+keyring), and the identifying values are one sealed document, encrypted with the person's own
+data key (see ``registry_import``). The département and the status are in clear because
+notification waves are planned by département, over millions of rows, without opening any.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, String, Table, Text
+
+from carnet.core.db import BigIntegerKey, UTCDateTime, metadata
+
+beneficiary = Table(
+    "enrollment_beneficiary",
+    metadata,
+    # Made in Python at registration; also the id of the space's Patient and the owner of the
+    # person's data key, so the space opened later reuses both.
+    Column("id", String(36), primary_key=True),
+    Column("nir_index", String(32), nullable=False, unique=True),  # storage.blind_index
+    # A dependant (ayant droit) points at the holder (ouvrant droit) they are attached to.
+    Column("holder_id", String(36), ForeignKey("enrollment_beneficiary.id"), nullable=True),
+    Column("departement", String(3), nullable=False),
+    Column("status", String(16), nullable=False),  # schemas.BeneficiaryStatus
+    Column("status_at", UTCDateTime, nullable=False),  # when the status last changed
+    Column("sealed", LargeBinary, nullable=False),  # the RegistryEntry, sealed (DataKey.seal)
+    # A keyed hash of the normalised line: an unchanged line is recognised without opening
+    # anything, so a re-import writes nothing.
+    Column("content_mac", String(32), nullable=False),
+    # The last run whose file listed this person, and on which line: a second line for the same
+    # NIR in one file is then found by the database, not by a set of every NIR in memory.
+    Column("seen_run", BigInteger, nullable=False),
+    Column("seen_line", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("ix_enrollment_beneficiary_holder_id", beneficiary.c.holder_id)
+Index(
+    "ix_enrollment_beneficiary_departement",
+    beneficiary.c.departement,
+    beneficiary.c.status,
+)
+
+registry_run = Table(
+    "enrollment_registry_run",
+    metadata,
+    Column("run", BigIntegerKey, primary_key=True, autoincrement=True),
+    Column("source_digest", String(64), nullable=False),  # SHA-256 of the file
+    Column("source_name", String(255), nullable=False),  # the file's name, for operators
+    Column("status", String(16), nullable=False),  # schemas.RunStatus
+    Column("lines_done", BigInteger, nullable=False),  # last line of the last committed batch
+    Column("report", Text, nullable=False),  # the running RegistryReport's counters, as JSON
+    Column("report_path", String(1024), nullable=True),  # the CSV of rejected lines
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),  # heartbeat: each committed batch
+    Column("finished_at", UTCDateTime, nullable=True),
+)
+Index("ix_enrollment_registry_run_status", registry_run.c.status, registry_run.c.source_digest)

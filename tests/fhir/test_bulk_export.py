@@ -215,6 +215,16 @@ def test_kick_off_refuses_bad_requests(
     assert client.get(f"/fhir/_export/{patient()['id']}", headers=writer).status_code == 404
 
 
+def test_kick_off_accepts_the_formatting_parameters(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    """``_pretty`` (ignored) and ``_format`` (the kick-off's own answer) are accepted, as on
+    search: neither filters what is exported."""
+    for query in ("_pretty=true", "_format=json", "_type=Patient&_pretty=false"):
+        status_url = _kick_off(client, f"/fhir/$export?{query}", writer)
+        assert client.delete(status_url, headers=writer).status_code == 202
+
+
 def test_a_failed_export_says_so(rt: Runtime, client: TestClient, writer: dict[str, str]) -> None:
     status_url = _kick_off(
         client, "/fhir/$export?_type=Patient&_since=2999-01-01T00:00:00Z", writer

@@ -98,6 +98,9 @@ def test_everything_filters_and_errors(
     base = f"/fhir/Patient/{person['id']}/$everything"
     only = client.get(f"{base}?_type=Patient", headers=writer).json()
     assert [e["resource"]["resourceType"] for e in only["entry"]] == ["Patient"]
+    pretty = client.get(f"{base}?_type=Patient&_pretty=true&_format=json", headers=writer)
+    assert pretty.status_code == 200, pretty.text  # accepted and ignored, as on search
+    assert pretty.json()["entry"] == only["entry"]
     since = client.get(f"{base}?_since=2999-01-01T00:00:00Z", headers=writer).json()
     assert since.get("entry", []) == []
     for query in (

@@ -112,6 +112,24 @@ def test_history_refuses_bad_input_and_missing_scopes(
     assert {e["fullUrl"].split("/")[-2] for e in page["entry"]} <= {"Patient"}
 
 
+def test_history_accepts_the_formatting_parameters(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    """``_pretty`` and ``_format`` are accepted as on search (and ignored: the JSON is the
+    same)."""
+    person = _put_patient(client, writer)
+    for url in (
+        f"/fhir/Patient/{person['id']}/_history",
+        "/fhir/Patient/_history?_count=1",
+        "/fhir/_history?_count=1",
+    ):
+        separator = "&" if "?" in url else "?"
+        for extra in ("_pretty=true", "_pretty=false", "_format=json&_pretty=true"):
+            response = client.get(f"{url}{separator}{extra}", headers=writer)
+            assert response.status_code == 200, (url, extra, response.text)
+            assert response.json()["type"] == "history"
+
+
 def test_instance_history_pages_and_honours_since(
     rt: Runtime, client: TestClient, writer: dict[str, str]
 ) -> None:

@@ -113,6 +113,54 @@ def test_create_read_update_history_delete(client: TestClient, writer: dict[str,
     _outcome(client.get(f"/fhir/Observation/{obs_id}", headers=writer), 410)
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["_summary=true", "_summary=text", "_summary=data", "_elements=status,code", "_summary=false"],
+)
+def test_read_honours_summary_and_elements_as_search_does(
+    client: TestClient, writer: dict[str, str], query: str
+) -> None:
+    person = _put_patient(client, writer)
+    narrative = {
+        "status": "generated",
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml">71,5 kg</div>',
+    }
+    resource = observation(person["id"]) | {"text": narrative}
+    created = client.post("/fhir/Observation", json=resource, headers=writer)
+    obs_id = created.json()["id"]
+    searched = client.get(f"/fhir/Observation?_id={obs_id}&{query}", headers=writer).json()
+    (expected,) = [entry["resource"] for entry in searched["entry"]]
+    for url in (f"/fhir/Observation/{obs_id}", f"/fhir/Observation/{obs_id}/_history/1"):
+        read = client.get(f"{url}?{query}", headers=writer)
+        assert read.status_code == 200, read.text
+        assert read.json() == expected
+        assert read.headers["etag"] == 'W/"1"'
+    subsetted = query != "_summary=false"
+    tags = [tag["code"] for tag in expected["meta"].get("tag", [])]
+    assert ("SUBSETTED" in tags) == subsetted
+    assert ("valueQuantity" in expected) == (
+        query not in ("_summary=text", "_elements=status,code")
+    )
+    assert ("text" in expected) == (query in ("_summary=text", "_summary=false"))
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("_summary=count", "_summary"),
+        ("_summary=maybe", "_summary"),
+        ("_summary=true&_summary=data", "_summary"),
+        ("_elements=value.unit", "_elements"),
+    ],
+)
+def test_read_refuses_a_bad_subset(
+    client: TestClient, writer: dict[str, str], query: str, parameter: str
+) -> None:
+    person = _put_patient(client, writer)
+    body = _outcome(client.get(f"/fhir/Patient/{person['id']}?{query}", headers=writer), 400)
+    assert body["issue"][0]["expression"] == [parameter]
+
+
 def test_prefer_return_minimal(client: TestClient, writer: dict[str, str]) -> None:
     person = _put_patient(client, writer)
     response = client.post(

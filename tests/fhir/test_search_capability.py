@@ -113,6 +113,12 @@ def test_every_official_parameter_is_advertised_or_refused_with_a_reason(
     patient = resources["Patient"]
     family = next(p for p in patient["searchParam"] if p["name"] == "family")
     assert "exact match only" in family["documentation"]
+    assert ":of-type" not in family["documentation"]
+    identifier = next(p for p in patient["searchParam"] if p["name"] == "identifier")
+    assert ":of-type" in identifier["documentation"]
+    observation = {p["name"]: p for p in resources["Observation"]["searchParam"]}
+    assert ":text" in observation["code"]["documentation"]
+    assert ":text" not in observation["status"]["documentation"]  # a plain code: no text
     assert "near" in resources["Location"]["documentation"]
     assert "Observation:subject" in resources["Observation"]["searchInclude"]
     assert "Observation:subject" in resources["Patient"]["searchRevInclude"]

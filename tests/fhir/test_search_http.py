@@ -14,6 +14,7 @@ from tests.fhir.clients import bearer
 from carnet.runtime import Runtime
 
 FHIR = "application/fhir+json"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +144,11 @@ def test_includes_have_their_mode(
         ("date=2020-02-31", "date"),
         ("date=zz2020", "date"),
         ("value-quantity=gtabc", "value-quantity"),
+        ("value-quantity=1e400", "value-quantity"),  # overflows a float to infinity
+        ("value-quantity=lt-1e400|http://unitsofmeasure.org|kg", "value-quantity"),
+        ("value-quantity=ap1.7e308", "value-quantity"),  # its 10 % margin overflows
+        ("code-value-quantity=http://loinc.org|29463-7$gt1e400", "code-value-quantity"),
+        ("status:text=final", "status:text"),  # a plain code has no text
         ("code:exact=1", "code:exact"),
         ("code.name=x", "code.name"),
         ("_count=100000", "_count"),
@@ -201,3 +207,49 @@ def test_summary_count(client: TestClient, writer: dict[str, str], seeded: dict[
     ).json()
     assert bundle["total"] == 3
     assert "entry" not in bundle
+
+
+def test_of_type_on_identifying_identifiers(client: TestClient, writer: dict[str, str]) -> None:
+    """A Patient's identifiers are indexed only as keyed hashes; ``:of-type`` matches the
+    (type system, type code, value) triple the same way, and never echoes it in a link."""
+    person = patient()
+    record_number = f"MRN{secrets.token_hex(5)}"
+    person["identifier"].append(
+        {
+            "type": {"coding": [{"system": V2_0203, "code": "MR"}]},
+            "system": "urn:oid:1.2.250.1.71.4.2.7",
+            "value": record_number,
+        }
+    )
+    assert (
+        client.put(f"/fhir/Patient/{person['id']}", json=person, headers=writer).status_code == 201
+    )
+
+    def found(value: str) -> set[str]:
+        response = client.get("/fhir/Patient", params={"identifier:of-type": value}, headers=writer)
+        assert response.status_code == 200, response.text
+        bundle = response.json()
+        assert all(record_number not in link["url"] for link in bundle["link"])
+        return {entry["resource"]["id"] for entry in bundle.get("entry", [])}
+
+    assert found(f"{V2_0203}|MR|{record_number}") == {person["id"]}
+    assert found(f"|MR|{record_number}") == {person["id"]}  # any type system
+    assert found(f"{V2_0203}|MR|{record_number},{V2_0203}|PPN|x") == {person["id"]}
+    assert found(f"{V2_0203}|PPN|{record_number}") == set()
+    assert found(f"http://example.org/types|MR|{record_number}") == set()
+    assert found(f"{V2_0203}|MR|{record_number.lower()}") == set()  # values are exact
+    # The identifier's own value, and an untyped identifier, match as before.
+    assert found(f"{V2_0203}|MR|{person['identifier'][0]['value']}") == set()
+    plain = client.get("/fhir/Patient", params={"identifier": record_number}, headers=writer)
+    assert [e["resource"]["id"] for e in plain.json()["entry"]] == [person["id"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["identifier:of-type=MR|123", "identifier:of-type=%7CMR%7C%20", "identifier:text=MR"],
+)
+def test_of_type_on_identifying_identifiers_refuses_the_rest(
+    client: TestClient, writer: dict[str, str], query: str
+) -> None:
+    body = outcome(client.get(f"/fhir/Patient?{query}", headers=writer), 400)
+    assert body["issue"][0]["expression"] == [query.partition("=")[0]]

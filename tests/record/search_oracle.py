@@ -204,6 +204,18 @@ def token_matches(pairs: list[tuple[str | None, str]], query: str) -> bool:
     return any(s == system and c == code for s, c in pairs)
 
 
+def of_type_matches(value: Any, query: str) -> bool:
+    """``identifier:of-type=system|code|value``: an Identifier with that value whose type has a
+    coding of that code, and of that system unless the query leaves it empty."""
+    system, code, wanted = query.split("|", 2)
+    if not isinstance(value, dict) or value.get("value") != wanted:
+        return False
+    codings = (value.get("type") or {}).get("coding", [])
+    return any(
+        c.get("code") == code and c.get("system") == (system or c.get("system")) for c in codings
+    )
+
+
 def string_matches(values: list[str], query: str, modifier: str | None) -> bool:
     if modifier == "exact":
         return query in values
@@ -349,6 +361,8 @@ class Oracle:
         if kind == "token":
             if modifier == "text":
                 return string_matches([t for v in values for t in texts(v)], query, None)
+            if modifier == "of-type":
+                return any(of_type_matches(v, query) for v in values)
             found = token_matches([p for v in values for p in tokens(v)], query)
             return not found if modifier == "not" else found
         if kind == "string":

@@ -19,6 +19,7 @@ from carnet.record import indexing
 from carnet.record.blind import BLIND_PARAMS, blind_query_keys, normalise_text
 from carnet.record.dates import DATE_MAX, DATE_MIN, date_range
 from carnet.record.definitions import get_definitions
+from carnet.record.index_paths import presence_steps, present
 from carnet.record.index_values import (
     ISO_4217,
     DateEntry,
@@ -27,7 +28,7 @@ from carnet.record.index_values import (
     StringEntry,
     TokenEntry,
 )
-from carnet.record.indexing import IndexEntries, Indexer, presence_steps
+from carnet.record.indexing import IndexEntries, Indexer
 
 TESTDATA = Path(
     os.environ.get(
@@ -462,6 +463,27 @@ def test_patient_blind_keys(indexer: Indexer) -> None:
     assert keys("address-postalcode") == ["69001"]
 
 
+def test_identifier_types_are_blind_too(indexer: Indexer) -> None:
+    """``:of-type`` on an identifying identifier: its (type system, type code, value) triples
+    are blind keys of ``identifier:of-type``, never clear token rows."""
+    resource = patient()
+    resource["identifier"][0]["type"] = {
+        "coding": [
+            {"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "NI"},
+            {"code": "INS-NIR"},
+        ],
+        "text": "NIR",
+    }
+    entries = indexer.extract(resource)
+    assert [row.key for row in of(entries.blind, "identifier:of-type")] == [
+        "http://terminology.hl7.org/CodeSystem/v2-0203|NI|180057512345678",
+        "*|NI|180057512345678",
+        "*|INS-NIR|180057512345678",
+    ]
+    assert [row for row in entries.token if row.param.startswith("identifier")] == []
+    assert [row for row in entries.string if row.param.startswith("identifier")] == []
+
+
 def test_related_person_and_coverage(indexer: Indexer) -> None:
     related = {
         "resourceType": "RelatedPerson",
@@ -696,7 +718,7 @@ def test_skipped_branches_would_find_nothing(indexer: Indexer) -> None:
         plan = indexer._plan(resource["resourceType"])
         for compiled in plan.params:
             for branch in compiled.branches:
-                if branch.presence is None or indexing._present(resource, branch.presence):
+                if branch.presence is None or present(resource, branch.presence):
                     continue
                 full = fhirpathpy.compile(branch.expression, models["r4"])(resource, None)
                 assert full == [], (resource["resourceType"], branch.expression)

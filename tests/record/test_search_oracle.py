@@ -105,6 +105,31 @@ class Expected:
         return any(fold(s) == fold(value) for v in values for s in strings(v))
 
 
+def _of_type_queries(patient: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``identifier:of-type`` on a Patient's typed identifiers (blind keys on the server): the
+    exact triple, any type system, and another type with the same value (Synthea's MR value is
+    also the value of an untyped identifier)."""
+    typed = {
+        coding["code"]: (coding["system"], identifier["value"])
+        for identifier in patient.get("identifier", [])
+        for coding in identifier.get("type", {}).get("coding", [])
+    }
+    if "MR" not in typed:
+        return []
+    system, record_number = typed["MR"]
+    found = [
+        ("Patient", [("identifier:of-type", f"{system}|MR|{record_number}")]),
+        ("Patient", [("identifier:of-type", f"|MR|{record_number}")]),
+        ("Patient", [("identifier:of-type", f"{system}|SS|{record_number}")]),
+    ]
+    found += [
+        ("Patient", [("identifier:of-type", f"{kind_system}|{kind}|{value}")])
+        for kind, (kind_system, value) in sorted(typed.items())
+        if kind != "MR"
+    ]
+    return found
+
+
 def _queries(oracle: Oracle) -> list[tuple[str, list[tuple[str, str]]]]:
     """A broad, deterministic set of searches built from values the data holds."""
     rng = random.Random(20261125)
@@ -201,6 +226,7 @@ def _other_types(oracle: Oracle, rng: random.Random) -> list[tuple[str, list[tup
         ]
     for patient in rng.sample(list(types["Patient"].values()), 3):
         name = patient["name"][0]
+        found += _of_type_queries(patient)
         found += [
             ("Patient", [("family", name["family"])]),
             ("Patient", [("given", name["given"][0].upper())]),

@@ -234,6 +234,10 @@ def test_modifiers_are_exactly_those_offered(parser: SearchParser) -> None:
     assert "of-type" in catalog.offered("Specimen")["accession"].modifiers
     assert "of-type" in catalog.offered("Composition")["related-id"].modifiers
     assert "of-type" not in catalog.offered("Observation")["code"].modifiers
+    assert "text" in catalog.offered("Observation")["code"].modifiers
+    assert "text" not in catalog.offered("Observation")["status"].modifiers
+    assert "text" not in catalog.offered("AllergyIntolerance")["category"].modifiers  # codes
+    assert "text" in catalog.offered("Group")["value"].modifiers  # a CodeableConcept branch
     assert tried["offered"] > 1000
     assert tried["refused"] > 1000
 

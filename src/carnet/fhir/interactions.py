@@ -1,6 +1,10 @@
 """The instance interactions: read, vread, create, update, patch, delete (instance history is
 in ``history``, with the type and system ones).
 
+A read or vread honours ``_summary`` (true, text, data, false) and ``_elements`` as search does
+(``record.service.read_subset``), the subset tagged SUBSETTED; other query parameters are not
+its concern.
+
 Each handler parses, calls one repository method inside a transaction (``Runner.call``), and
 renders. The transaction commits when the repository raised a ClientError too, so the audit
 event of a refusal or a failure is kept (core.errors).
@@ -28,6 +32,7 @@ from carnet.fhir.http import (
     resource_response,
 )
 from carnet.fhir.runner import Runner
+from carnet.record.service import read_subset
 
 
 class Interactions:
@@ -38,6 +43,7 @@ class Interactions:
     async def read(self, request: Request) -> Response:
         check_accept(request)
         resource_type, resource_id = _type_and_id(request)
+        wanted = read_subset(request.query_params.multi_items())  # refused before reading
         stored = await self.runner.call(
             request,
             resource_type,
@@ -47,12 +53,13 @@ class Interactions:
         )
         if not_modified(request, stored):
             return Response(status_code=304, headers=resource_headers(stored, "", location=False))
-        return resource_response(stored, self.deps.base_url)
+        return resource_response(self.deps.record.subset(stored, wanted), self.deps.base_url)
 
     async def vread(self, request: Request) -> Response:
         check_accept(request)
         resource_type, resource_id = _type_and_id(request)
         version = check_version(request.path_params["version"])
+        wanted = read_subset(request.query_params.multi_items())
         stored = await self.runner.call(
             request,
             resource_type,
@@ -62,7 +69,7 @@ class Interactions:
         )
         if not_modified(request, stored):
             return Response(status_code=304, headers=resource_headers(stored, "", location=False))
-        return resource_response(stored, self.deps.base_url)
+        return resource_response(self.deps.record.subset(stored, wanted), self.deps.base_url)
 
     async def create(self, request: Request) -> Response:
         check_accept(request)

@@ -1,7 +1,8 @@
 """Query parameters shared by the operations and the type and system interactions.
 
 ``_count``, ``_since`` (a FHIR instant), ``_type`` (comma-separated, repeatable) and
-``_cursor`` (the opaque position of a next page, made by the record). Bad values are
+``_cursor`` (the opaque position of a next page, made by the record); ``_format`` and
+``_pretty`` are accepted everywhere (``FORMATTING``). Bad values are
 InvalidInput (400) naming the parameter, never echoing what was sent.
 """
 
@@ -20,11 +21,17 @@ _INSTANT = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?(Z|[+-
 _CURSOR = re.compile(r"^[A-Za-z0-9.\-]{1,120}$")
 
 
+FORMATTING = frozenset({"_format", "_pretty"})
+"""Parameters of the response's form, accepted wherever others are refused, as on search:
+``_format`` (``http.check_accept``), and ``_pretty``, accepted and ignored (the JSON is
+compact everywhere)."""
+
+
 def unsupported(request: Request, allowed: Collection[str]) -> None:
-    """Refuse parameters outside ``allowed``: an export or a scan that ignored a filter would
-    return more than was asked for."""
+    """Refuse parameters outside ``allowed`` (and ``FORMATTING``): an export or a scan that
+    ignored a filter would return more than was asked for."""
     for name in request.query_params:
-        if name not in allowed:
+        if name not in allowed and name not in FORMATTING:
             issue = Issue("not-supported", f"The parameter {name[:40]} is not supported here.")
             raise InvalidInput("unsupported parameter", issues=[issue])
 

@@ -11,7 +11,10 @@ possible on these parameters, by design.
 Keys by kind of parameter:
 
 - identifier: ``"<system>|<value>"`` (``"|<value>"`` without a system) and ``"*|<value>"`` (any
-  system); the value is kept exact (identifiers are case-sensitive);
+  system); the value is kept exact (identifiers are case-sensitive). For ``:of-type``, each
+  coding of the identifier's type gives ``"<type system>|<type code>|<value>"`` (when the coding
+  has a system) and ``"*|<type code>|<value>"`` (any type system), under the pseudo-parameter
+  ``identifier:of-type`` (``of_type_keys``, ``of_type_query_key``);
 - names and addresses: each normalised part (family, each given, text; each line, city,
   district, state, postal code, country, text), normalised like string search values;
 - dates (birthdate, death-date): ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` as far as the value is
@@ -47,6 +50,8 @@ BLIND_PARAMS: frozenset[tuple[str, str]] = frozenset(
 """(resource type, parameter) pairs indexed only as blind keys, never in clear."""
 
 MAX_LENGTH = 255
+ANY_SYSTEM = "*"
+"""The system part of a key that stands for any system (a search value written without one)."""
 _IDENTIFIER_PARAMS = frozenset({"identifier"})
 _DATE_PARAMS = frozenset({"birthdate", "death-date"})
 _TELECOM_PARAMS = frozenset({"telecom", "phone", "email"})
@@ -104,7 +109,7 @@ def blind_query_keys(resource_type: str, param: str, query_value: str) -> list[s
     if param in _IDENTIFIER_PARAMS:
         system, bar, value = query_value.partition("|")
         if not bar:
-            return [f"*|{query_value.strip()}"] if query_value.strip() else []
+            return [f"{ANY_SYSTEM}|{query_value.strip()}"] if query_value.strip() else []
         return list(_identifier_keys(system or None, value))[:1]
     if param in _DATE_PARAMS:
         keys = list(_date_keys(query_value.strip()))
@@ -115,12 +120,40 @@ def blind_query_keys(resource_type: str, param: str, query_value: str) -> list[s
     return list(_text_keys((query_value,)))
 
 
+def of_type_keys(param: str, value: Any) -> Iterator[str]:
+    """The ``:of-type`` keys of one stored Identifier of a blind identifier parameter."""
+    if param not in _IDENTIFIER_PARAMS or not isinstance(value, dict):
+        return
+    exact = value.get("value")
+    kind = value.get("type")
+    if not isinstance(exact, str) or not exact.strip() or not isinstance(kind, dict):
+        return
+    codings = kind.get("coding")
+    for coding in codings if isinstance(codings, list) else ():
+        code = coding.get("code") if isinstance(coding, dict) else None
+        if not isinstance(code, str) or not code:
+            continue
+        system = coding.get("system")
+        if isinstance(system, str) and system:
+            yield f"{system}|{code}|{exact.strip()}"
+        # As on the clear ``:of-type`` rows, a search without a type system matches any.
+        yield f"{ANY_SYSTEM}|{code}|{exact.strip()}"
+
+
+def of_type_query_key(system: str | None, code: str, value: str) -> str | None:
+    """The key an ``identifier:of-type=system|code|value`` search must match (None: nothing
+    can match, the value being blank)."""
+    if not value.strip():
+        return None
+    return f"{system or ANY_SYSTEM}|{code}|{value.strip()}"
+
+
 def _identifier_keys(system: Any, value: Any) -> Iterator[str]:
     if not isinstance(value, str) or not value.strip():
         return
     exact = value.strip()
     yield f"{system}|{exact}" if isinstance(system, str) and system else f"|{exact}"
-    yield f"*|{exact}"
+    yield f"{ANY_SYSTEM}|{exact}"
 
 
 def _date_keys(value: str) -> Iterator[str]:

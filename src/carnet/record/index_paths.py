@@ -1,4 +1,5 @@
-"""Plain-Python walkers for the simple search expressions, equal to fhirpathpy's results (pure).
+"""Plain paths in search expressions: walkers equal to fhirpathpy's results, and the keys a
+path needs present to find anything (pure).
 
 Most official expressions are member paths: ``Observation.code``, ``Patient.address.city``,
 ``Observation.value.ofType(Quantity)``, ``Patient.telecom.where(system='email')``. fhirpathpy
@@ -21,6 +22,10 @@ answer is cached per model). Where a walker meets something it does not reproduc
 not JSON, a ``where`` operand that is not a single string), it gives None for that resource and
 the caller evaluates the expression with fhirpathpy instead. ``tests/record/test_index_fast_paths``
 compares both, entry for entry, over the official examples, Synthea and the demo data.
+
+For a plain path left to fhirpathpy, ``presence_steps`` reads the JSON keys each leading step
+needs (typed with the same R4 model), and ``present`` tells whether a resource has a value
+along them: the indexer does not evaluate a path over nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +48,10 @@ _R4 = models["r4"]
 _PATH_TYPES: dict[str, str] = _R4["path2Type"]
 _CHOICES: dict[str, list[str]] = _R4["choiceTypePaths"]
 _ELSEWHERE: dict[str, str] = _R4["pathsDefinedElsewhere"]
+_BACKBONES = frozenset(path.rsplit(".", 1)[0] for path in _PATH_TYPES)
+_PATH_FUNCTIONS = frozenset({"ofType", "where", "first", "last", "distinct"})
+_CHAIN = re.compile(r"\w+(?:\(\))?(?:\.\w+(?:\(\))?|\[\d+\])*")
+_INNER_PARENTHESES = re.compile(r"\([^()]*\)")
 _MEMBER = re.compile(r"[a-z][A-Za-z0-9_]*")
 _OF_TYPE = re.compile(r"ofType\(([A-Za-z][A-Za-z0-9_]*)\)")
 _WHERE = re.compile(r"where\(([a-z][A-Za-z0-9_]*)\s*=\s*'([^'\\]*)'\)")
@@ -265,3 +274,71 @@ def split_steps(rest: str) -> list[str]:
             start = index + 1
     steps.append(rest[start:])
     return steps
+
+
+def presence_steps(branch: str, resource_type: str) -> tuple[frozenset[str], ...] | None:
+    """The JSON keys, step by step, that must exist for ``branch`` to find anything.
+
+    Read from the leading member steps of a plain path (``Patient.meta.profile``,
+    ``Observation.value.ofType(Quantity)``, ``Patient.telecom.where(...)``), typed with the same
+    R4 model fhirpathpy uses, so that a choice step stands for its ``valueQuantity``... keys.
+    Branches that are not plain paths give None and are always evaluated: a function such as
+    ``exists()`` finds a value even in an empty input.
+    """
+    prefix = resource_type + "."
+    if not branch.startswith(prefix) or not _is_plain_path(branch[len(prefix) :]):
+        return None
+    tokens = split_steps(branch[len(prefix) :])
+    steps: list[frozenset[str]] = []
+    type_path: str | None = resource_type
+    index = 0
+    while index < len(tokens) and type_path is not None and tokens[index].isidentifier():
+        name = tokens[index]
+        full = _ELSEWHERE.get(f"{type_path}.{name}", f"{type_path}.{name}")
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        cast = _OF_TYPE.fullmatch(following)
+        if full in _CHOICES:
+            suffixes = (cast.group(1),) if cast else _CHOICES[full]
+            keys = {name + suffix[0].upper() + suffix[1:] for suffix in suffixes}
+            type_path = cast.group(1) if cast else None
+            index += 2 if cast else 1
+        elif full in _PATH_TYPES or full in _BACKBONES:
+            keys = {name}
+            declared = _PATH_TYPES.get(full, "BackboneElement")
+            type_path = full if declared in ("BackboneElement", "Element") else declared
+            index += 1
+        else:
+            break  # not in the model: stop reading, the rest may still find something
+        steps.append(frozenset(keys | {f"_{key}" for key in keys}))
+    return tuple(steps) or None
+
+
+def _is_plain_path(rest: str) -> bool:
+    flat = rest
+    while True:
+        reduced = _INNER_PARENTHESES.sub("()", flat)
+        if reduced == flat:
+            break
+        flat = reduced
+    if not _CHAIN.fullmatch(flat):
+        return False
+    return all(name in _PATH_FUNCTIONS for name in re.findall(r"(\w+)\(\)", flat))
+
+
+def present(resource: dict[str, Any], steps: tuple[frozenset[str], ...]) -> bool:
+    """Whether some value exists along ``steps`` (each a set of alternative keys)."""
+    current: list[Any] = [resource]
+    for keys in steps:
+        found: list[Any] = []
+        for node in current:
+            if isinstance(node, dict):
+                for key in node.keys() & keys:
+                    value = node[key]
+                    if isinstance(value, list):
+                        found.extend(value)
+                    elif value is not None:
+                        found.append(value)
+        if not found:
+            return False
+        current = found
+    return True

@@ -3,7 +3,8 @@
 ``Indexer.extract`` evaluates every search parameter of the resource's type with fhirpathpy and
 the R4 model, and turns what it finds into rows for the index tables (``IndexEntries``, one
 tuple per table, see ``index_values`` for what each type gives). Identifying parameters of the
-persons of a record (``blind.BLIND_PARAMS``) give only blind keys, never clear rows.
+persons of a record (``blind.BLIND_PARAMS``) give only blind keys, never clear rows (an
+identifier's ``:of-type`` triple included, under ``<code>:of-type``).
 
 Expressions are compiled once per (type, parameter), lazily per type (or by ``prepare``), and
 shared by all threads: fhirpathpy's evaluation keeps no state between calls apart from
@@ -36,7 +37,6 @@ the walkers, 233 µs with fhirpathpy and the presence shortcut alone
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,7 +46,7 @@ import fhirpathpy
 from fhirpathpy.engine.nodes import FP_Type
 from fhirpathpy.models import models
 
-from carnet.record.blind import blind_keys, is_blind
+from carnet.record.blind import blind_keys, is_blind, of_type_keys
 from carnet.record.composites import (
     CompiledComposite,
     CompositeEntry,
@@ -54,7 +54,7 @@ from carnet.record.composites import (
     composite_entries,
 )
 from carnet.record.definitions import PATIENT_IS_SELF, Definitions, SearchParam
-from carnet.record.index_paths import Walker, compile_walker, split_steps
+from carnet.record.index_paths import Walker, compile_walker, presence_steps, present
 from carnet.record.index_values import (
     BlindEntry,
     DateEntry,
@@ -103,15 +103,6 @@ _ADDERS: dict[str, Callable[[Sink, SearchParam, str | None, Any], None]] = {
     "uri": add_uri,
 }
 _COLUMNS = frozenset({"_id", "_lastUpdated"})
-_PATH_FUNCTIONS = frozenset({"ofType", "where", "first", "last", "distinct"})
-_CHAIN = re.compile(r"\w+(?:\(\))?(?:\.\w+(?:\(\))?|\[\d+\])*")
-_OF_TYPE = re.compile(r"ofType\((\w+)\)")
-_INNER_PARENTHESES = re.compile(r"\([^()]*\)")
-# The R4 model fhirpathpy evaluates with: element types, choices, reused backbones.
-_PATH_TYPES: dict[str, str] = _R4["path2Type"]
-_CHOICES: dict[str, list[str]] = _R4["choiceTypePaths"]
-_ELSEWHERE: dict[str, str] = _R4["pathsDefinedElsewhere"]
-_BACKBONES = frozenset(path.rsplit(".", 1)[0] for path in _PATH_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +190,10 @@ class Indexer:
         for compiled in plan.params:
             if not _live(compiled, keys):
                 continue  # none of the elements its expression starts from: no value
-            param = compiled.param
             if compiled.blind:
-                for type_name, data in _values(compiled, resource, memo):
-                    for key in blind_keys(param.code, type_name, data):
-                        sink.blind.append(BlindEntry(param.code, key))
+                sink.blind.extend(_blind_entries(compiled, resource, memo))
                 continue
+            param = compiled.param
             add = _ADDERS[param.type]
             for type_name, data in _values(compiled, resource, memo):
                 add(sink, param, type_name, data)
@@ -314,6 +303,19 @@ def _drop_repeats(sink: Sink, wide: str, narrow: tuple[str, ...]) -> None:
     ]
 
 
+def _blind_entries(
+    compiled: _Compiled, resource: dict[str, Any], memo: dict[str, list[tuple[str | None, Any]]]
+) -> Iterator[BlindEntry]:
+    """The blind keys of an identifying parameter, and of an identifier's ``:of-type`` triple
+    (under ``<code>:of-type``): identifying values never make clear rows."""
+    code = compiled.param.code
+    for type_name, data in _values(compiled, resource, memo):
+        for key in blind_keys(code, type_name, data):
+            yield BlindEntry(code, key)
+        for key in of_type_keys(code, data):
+            yield BlindEntry(f"{code}:of-type", key)
+
+
 def _values(
     compiled: _Compiled, resource: dict[str, Any], memo: dict[str, list[tuple[str | None, Any]]]
 ) -> Iterator[tuple[str | None, Any]]:
@@ -334,7 +336,7 @@ def _evaluate(branch: _Branch, code: str, resource: dict[str, Any]) -> list[tupl
         walked = branch.walk(resource)
         if walked is not None:
             return walked  # else a case the walker leaves to fhirpathpy
-    if branch.presence is not None and not _present(resource, branch.presence):
+    if branch.presence is not None and not present(resource, branch.presence):
         return []
     try:
         nodes = branch.evaluate(resource)
@@ -362,71 +364,3 @@ def _typed(node: Any) -> tuple[str | None, Any] | None:
     if isinstance(path, str) and path.startswith("System."):
         return path.removeprefix("System.").lower(), data
     return guess_type(data), data
-
-
-def presence_steps(branch: str, resource_type: str) -> tuple[frozenset[str], ...] | None:
-    """The JSON keys, step by step, that must exist for ``branch`` to find anything.
-
-    Read from the leading member steps of a plain path (``Patient.meta.profile``,
-    ``Observation.value.ofType(Quantity)``, ``Patient.telecom.where(...)``), typed with the same
-    R4 model fhirpathpy uses, so that a choice step stands for its ``valueQuantity``... keys.
-    Branches that are not plain paths give None and are always evaluated: a function such as
-    ``exists()`` finds a value even in an empty input.
-    """
-    prefix = resource_type + "."
-    if not branch.startswith(prefix) or not _is_plain_path(branch[len(prefix) :]):
-        return None
-    tokens = split_steps(branch[len(prefix) :])
-    steps: list[frozenset[str]] = []
-    type_path: str | None = resource_type
-    index = 0
-    while index < len(tokens) and type_path is not None and tokens[index].isidentifier():
-        name = tokens[index]
-        full = _ELSEWHERE.get(f"{type_path}.{name}", f"{type_path}.{name}")
-        following = tokens[index + 1] if index + 1 < len(tokens) else ""
-        cast = _OF_TYPE.fullmatch(following)
-        if full in _CHOICES:
-            suffixes = (cast.group(1),) if cast else _CHOICES[full]
-            keys = {name + suffix[0].upper() + suffix[1:] for suffix in suffixes}
-            type_path = cast.group(1) if cast else None
-            index += 2 if cast else 1
-        elif full in _PATH_TYPES or full in _BACKBONES:
-            keys = {name}
-            declared = _PATH_TYPES.get(full, "BackboneElement")
-            type_path = full if declared in ("BackboneElement", "Element") else declared
-            index += 1
-        else:
-            break  # not in the model: stop reading, the rest may still find something
-        steps.append(frozenset(keys | {f"_{key}" for key in keys}))
-    return tuple(steps) or None
-
-
-def _is_plain_path(rest: str) -> bool:
-    flat = rest
-    while True:
-        reduced = _INNER_PARENTHESES.sub("()", flat)
-        if reduced == flat:
-            break
-        flat = reduced
-    if not _CHAIN.fullmatch(flat):
-        return False
-    return all(name in _PATH_FUNCTIONS for name in re.findall(r"(\w+)\(\)", flat))
-
-
-def _present(resource: dict[str, Any], steps: tuple[frozenset[str], ...]) -> bool:
-    """Whether some value exists along ``steps`` (each a set of alternative keys)."""
-    current: list[Any] = [resource]
-    for keys in steps:
-        found: list[Any] = []
-        for node in current:
-            if isinstance(node, dict):
-                for key in node.keys() & keys:
-                    value = node[key]
-                    if isinstance(value, list):
-                        found.extend(value)
-                    elif value is not None:
-                        found.append(value)
-        if not found:
-            return False
-        current = found
-    return True

@@ -7,6 +7,7 @@ health data.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -48,6 +49,7 @@ from carnet.record.search import catalog as search_catalog
 from carnet.record.search.model import SearchLimits
 from carnet.record.search.paging import CursorBox
 from carnet.record.search.parse import SearchParser
+from carnet.record.search.summary import Subset, read_subset, subset
 from carnet.record.store import PatientKeys
 from carnet.record.validation import ResourceValidator
 from carnet.storage.service import Storage
@@ -75,7 +77,9 @@ __all__ = [
     "SearchLimits",
     "SearchResult",
     "StoredResource",
+    "Subset",
     "WriteOutcome",
+    "read_subset",
     "search_catalog",
 ]
 
@@ -140,6 +144,20 @@ class Record:
             )
             self._parsers[limits] = parser
         return parser
+
+    def subset(self, stored: StoredResource, wanted: Subset) -> StoredResource:
+        """A read's resource reduced as its ``_summary``/``_elements`` ask (``read_subset``),
+        by the code that reduces search results."""
+        if wanted.summary is None and not wanted.elements:
+            return stored
+        body = subset(
+            self.definitions,
+            stored.resource_type,
+            stored.body,
+            summary=wanted.summary,
+            elements=wanted.elements,
+        )
+        return dataclasses.replace(stored, body=body)
 
     def cursors(self) -> CursorBox:
         """Seals and opens search cursors, with a key derived from the keyring for it alone."""

@@ -3,7 +3,8 @@ CapabilityStatement, so that the two never disagree.
 
 Every official R4 parameter of a type is offered, except the ``special`` ones (``Location.near``:
 geographic distance) and the composites ``composites.unsupported_reason`` refuses. Identifying
-parameters (``blind``) are offered for exact matching only. Sorting is offered on the
+parameters (``blind``) are offered for exact matching only, and ``:of-type`` on identifiers
+(the type and value are matched exactly, through keyed hashes too). Sorting is offered on the
 parameters whose index keeps an order (dates, numbers, quantities, normalised strings, uris):
 tokens and references are stored as hashes.
 """
@@ -29,8 +30,9 @@ MODIFIERS: dict[str, tuple[str, ...]] = {
     "uri": ("missing", "below", "above"),
     "composite": ("missing",),
 }
-"""The modifiers offered on each parameter type (``[type]``: ``subject:Patient``); ``:of-type``
-only on the token parameters whose values are Identifiers (``modifiers``)."""
+"""The modifiers offered on each parameter type (``[type]``: ``subject:Patient``), narrowed per
+parameter (``_modifiers``): ``:of-type`` only on the token parameters whose values are
+Identifiers, ``:text`` only on those whose values may carry a text (``_TEXT_TYPES``)."""
 UNSUPPORTED_MODIFIERS = frozenset({"above", "below", "in", "not-in", "iterate"})
 """Modifiers of R4 this server does not offer on tokens and references (terminology and
 hierarchy services)."""
@@ -52,10 +54,17 @@ BLIND_NOTE = (
     "Identifying value: exact match only (case and accents ignored); no modifiers, "
     "no prefixes other than eq, no :missing, no sorting."
 )
+BLIND_OF_TYPE_NOTE = (
+    "Identifying value: exact match only; no modifier but :of-type (type system|type code|"
+    "value, matched exactly), no :missing, no sorting."
+)
 
 
 _COLUMN_MODIFIERS: dict[str, tuple[str, ...]] = {"_id": ("not",), "_lastUpdated": ()}
 """Parameters read from the resource table's columns, always present: no :missing."""
+_TEXT_TYPES = frozenset({"CodeableConcept", "Coding", "Identifier"})
+"""The token values that give ``:text`` rows (``index_values``): a text, a display, a type's
+text. A ``code``, a boolean, a string or a ContactPoint gives none."""
 _AS_TYPE = re.compile(r"^(.+?)\s+as\s+([A-Za-z]+)$")
 _CAST_STEP = re.compile(r"^(?:ofType|as)\(([A-Za-z]+)\)$")
 _STEP_DOT = re.compile(r"\.(?![^(]*\))")  # a dot between steps, not inside where(...)
@@ -90,7 +99,9 @@ def _offered(definitions: Definitions, resource_type: str) -> dict[str, Offered]
             continue
         blind = is_blind(resource_type, param.code)
         sortable = not blind and (param.type in SORTABLE or param.code in ("_id", "_lastUpdated"))
-        modifiers = () if blind else _modifiers(definitions, param)
+        modifiers = (
+            _blind_modifiers(definitions, param) if blind else _modifiers(definitions, param)
+        )
         documentation = _documentation(param, blind, modifiers)
         found[param.code] = Offered(param, blind, sortable, documentation, modifiers)
     return found
@@ -100,16 +111,30 @@ def _modifiers(definitions: Definitions, param: SearchParam) -> tuple[str, ...]:
     if param.code in _COLUMN_MODIFIERS:
         return _COLUMN_MODIFIERS[param.code]
     modifiers = MODIFIERS.get(param.type, ())
-    if "of-type" in modifiers and not _holds_identifiers(definitions, param):
-        # :of-type matches an Identifier's type: on a code or a Coding it could only ever
-        # find nothing, so it is refused rather than answered with an empty page.
+    if param.type != "token":
+        return modifiers
+    types = _branch_types(definitions, param)
+    # A modifier that could only ever find nothing on this parameter (:of-type on a code or a
+    # Coding, :text on a plain code) is refused rather than answered with an empty page. A
+    # branch whose type is not known keeps :text.
+    if "Identifier" not in types:
         modifiers = tuple(m for m in modifiers if m != "of-type")
+    if None not in types and types.isdisjoint(_TEXT_TYPES):
+        modifiers = tuple(m for m in modifiers if m != "text")
     return modifiers
 
 
-def _holds_identifiers(definitions: Definitions, param: SearchParam) -> bool:
-    """Whether some branch of a parameter's expression ends on Identifier values."""
-    return "Identifier" in {_branch_type(definitions, branch) for branch in param.branches}
+def _blind_modifiers(definitions: Definitions, param: SearchParam) -> tuple[str, ...]:
+    """Identifying parameters match exactly, with no modifier but ``:of-type`` on identifiers
+    (its triple is a blind key too)."""
+    if param.type == "token" and "Identifier" in _branch_types(definitions, param):
+        return ("of-type",)
+    return ()
+
+
+def _branch_types(definitions: Definitions, param: SearchParam) -> frozenset[str | None]:
+    """The R4 types a parameter's branches end on (None: not known)."""
+    return frozenset(_branch_type(definitions, branch) for branch in param.branches)
 
 
 def _branch_type(definitions: Definitions, branch: str) -> str | None:
@@ -132,8 +157,12 @@ def _branch_type(definitions: Definitions, branch: str) -> str | None:
         elif "(" not in step:  # where(...), first()...: the type stays
             # A choice (``target``) is not a property of the schema: its cast, next, types it.
             prop = schema.get(current, {}).get("properties", {}).get(step, {})
-            ref = prop.get("$ref") or prop.get("items", {}).get("$ref")
-            current = ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+            item = prop.get("items", {})
+            ref = prop.get("$ref") or item.get("$ref")
+            if "enum" in prop or "enum" in item:
+                current = "code"  # a code bound to a required value set: an enum, no $ref
+            else:
+                current = ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
     return current
 
 
@@ -154,7 +183,7 @@ def _refused(definitions: Definitions, resource_type: str) -> dict[str, str]:
 
 def _documentation(param: SearchParam, blind: bool, modifiers: tuple[str, ...]) -> str:
     if blind:
-        return BLIND_NOTE
+        return BLIND_OF_TYPE_NOTE if modifiers else BLIND_NOTE
     allowed = ", ".join(f":{name}" for name in modifiers)
     return f"{param.type} parameter; modifiers {allowed}" if allowed else f"{param.type} parameter"
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from carnet.record.blind import blind_query_keys, normalise_text
+from carnet.record.blind import blind_query_keys, normalise_text, of_type_query_key
 from carnet.record.definitions import Definitions, SearchParam
 from carnet.record.errors import InvalidSearch, UnsupportedSearch
 from carnet.record.hashes import param_id, value_hash
@@ -57,6 +57,7 @@ _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _NAME = re.compile(r"[A-Za-z0-9_\-:.$]{1,200}")
 _EXACT_LENGTH = 255  # exact strings are hashed as stored: cut at 255 characters
 _TEXT_SUFFIX = ":text"
+_OF_TYPE_SUFFIX = ":of-type"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +107,10 @@ class ConditionBuilder:
         param = offered.param
         if modifier == "missing":
             if offered.blind:
-                raise UnsupportedSearch(name, catalog.BLIND_NOTE, ignorable=False)
+                raise UnsupportedSearch(name, offered.documentation, ignorable=False)
             return Built(self._missing(resource_type, param, name, text))
         if offered.blind:
-            return self._blind(resource_type, param, name, modifier, text)
+            return self._blind(resource_type, offered, name, modifier, text)
         builder = getattr(self, f"_{param.type}")
         built: Built = builder(resource_type, param, name, modifier, text)
         return built
@@ -128,9 +129,11 @@ class ConditionBuilder:
             prefixes = tuple(_prefix(_normalised(name, unescape(v))) for v in values)
             return Built(TextMatch(ids, "start", prefixes))
         if modifier == "of-type":
-            ids = self._ids_of(resource_type, param, ":of-type")
+            ids = self._ids_of(resource_type, param, _OF_TYPE_SUFFIX)
             typed = [parse_of_type(name, value) for value in values]
-            tokens = tuple(hashed(TokenValue(system or ANY, code)) for system, code in typed)
+            tokens = tuple(
+                hashed(TokenValue(t.system or ANY, f"{t.code}|{t.value}")) for t in typed
+            )
             return Built(TokenMatch(ids, tokens))
         ids = self._ids_of(resource_type, param)
         match = TokenMatch(ids, tuple(hashed(parse_token(name, value)) for value in values))
@@ -268,23 +271,49 @@ class ConditionBuilder:
     # --- identifying, missing, ids ------------------------------------------------------------
 
     def _blind(
-        self, resource_type: str, param: SearchParam, name: str, modifier: str | None, text: str
+        self,
+        resource_type: str,
+        offered: catalog.Offered,
+        name: str,
+        modifier: str | None,
+        text: str,
     ) -> Built:
+        param = offered.param
+        if modifier == "of-type" and modifier in offered.modifiers:
+            return self._blind_of_type(resource_type, param, name, text)
         if modifier is not None:
-            raise UnsupportedSearch(name, catalog.BLIND_NOTE, ignorable=False)
-        digests: set[bytes] = set()
+            raise UnsupportedSearch(name, offered.documentation, ignorable=False)
+        keys: list[str] = []
         for raw in _values(name, text):
             value = unescape(raw)
             if param.type == "date":
                 prefix, value = split_prefix(name, value)
                 if prefix != "eq":
-                    raise UnsupportedSearch(name, catalog.BLIND_NOTE, ignorable=False)
-            keys = blind_query_keys(resource_type, param.code, value)
-            if not keys:
+                    raise UnsupportedSearch(name, offered.documentation, ignorable=False)
+            found = blind_query_keys(resource_type, param.code, value)
+            if not found:
                 raise InvalidSearch(name, "the value is empty or has no searchable form")
-            domain = f"{resource_type}.{param.code}"
-            digests.update(bytes.fromhex(self._blind_hash(domain, key)) for key in keys)
-        ids = (param_id(resource_type, param.code),)
+            keys.extend(found)
+        return self._blind_match(resource_type, param.code, keys)
+
+    def _blind_of_type(self, resource_type: str, param: SearchParam, name: str, text: str) -> Built:
+        """``identifier:of-type`` on an identifying parameter: the (type system, type code,
+        value) triple is stored only as a keyed hash too (``blind.of_type_keys``)."""
+        keys: list[str] = []
+        for raw in _values(name, text):
+            typed = parse_of_type(name, raw)
+            key = of_type_query_key(typed.system, typed.code, typed.value)
+            if key is None:
+                raise InvalidSearch(name, "the value is empty or has no searchable form")
+            keys.append(key)
+        return self._blind_match(resource_type, param.code + _OF_TYPE_SUFFIX, keys)
+
+    def _blind_match(self, resource_type: str, stored: str, keys: list[str]) -> Built:
+        """The rows of ``stored`` (a parameter or pseudo-parameter) holding one of the keys,
+        hashed under the same keyed HMAC and domain as at indexing (``index_rows``)."""
+        domain = f"{resource_type}.{stored}"
+        digests = {bytes.fromhex(self._blind_hash(domain, key)) for key in keys}
+        ids = (param_id(resource_type, stored),)
         return Built(BlindMatch(ids, tuple(sorted(digests))), identifying=True)
 
     def _missing(self, resource_type: str, param: SearchParam, name: str, text: str) -> Missing:

@@ -14,16 +14,14 @@ _elements, _total.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from carnet.record.definitions import Definitions
 from carnet.record.errors import InvalidSearch, UnsupportedSearch
 from carnet.record.search import catalog
 from carnet.record.search.model import Controls, Include, SearchLimits, SortKey
+from carnet.record.search.summary import parse_elements, parse_summary
 
-_ELEMENT = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
-_SUMMARIES = {"true": "true", "text": "text", "data": "data", "count": "count", "false": None}
 _TOTALS = {"none": "none", "estimate": "estimate", "accurate": "accurate"}
 _SINGLE = frozenset({"_count", "_sort", "_summary", "_elements", "_total"})
 _NAMES = frozenset(
@@ -67,9 +65,9 @@ class ControlParser:
         elif base == "_sort":
             self._sort = tuple(self._sort_key(part) for part in value.split(","))
         elif base == "_summary":
-            self._summary = _choice(name, value, _SUMMARIES, "true, text, data, count or false")
+            self._summary = parse_summary(name, value)
         elif base == "_elements":
-            self._elements = self._parse_elements(value)
+            self._elements = parse_elements(value)
         else:
             self._total = _choice(name, value, _TOTALS, "none, estimate or accurate")
 
@@ -138,12 +136,6 @@ class ControlParser:
         if code not in offered or offered[code].param.type != "reference":
             raise InvalidSearch(name, f"not a reference parameter of {source}")
         return [code]
-
-    def _parse_elements(self, value: str) -> tuple[str, ...]:
-        names = tuple(part.strip() for part in value.split(","))
-        if not all(_ELEMENT.fullmatch(part) for part in names):
-            raise InvalidSearch("_elements", "_elements lists top-level element names")
-        return names
 
 
 def _choice(name: str, value: str, choices: Mapping[str, str | None], allowed: str) -> str | None:

@@ -7,7 +7,8 @@ Pure parsing; every failure raises ``InvalidSearch`` naming the parameter, never
 - Prefixes (number, date, quantity): ``eq ne gt lt ge le sa eb ap``; none means ``eq``.
 - Numbers carry the precision they are written with: ``100`` stands for [99.5, 100.5),
   ``100.00`` for [99.995, 100.005), ``1e2`` for [50, 150) (one significant figure); ``ap``
-  (approximately) is within 10 % of the value.
+  (approximately) is within 10 % of the value. A number (or bound) past a double's range is
+  refused.
 - Dates are the UTC range their precision covers (``2019`` is the whole year; a value without a
   zone is read as UTC, the server's zone), in microseconds since the epoch; ``ap`` widens the
   range by 10 % of the distance between now and the value, on each side.
@@ -15,6 +16,7 @@ Pure parsing; every failure raises ``InvalidSearch`` naming the parameter, never
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -100,7 +102,12 @@ def parse_number(parameter: str, prefix: str, text: str) -> NumberValue:
     half = Decimal(5) * Decimal(10) ** (exponent - 1)
     if prefix == "ap":
         half = abs(number) / 10
-    return NumberValue(prefix, float(number), float(number - half), float(number + half))
+    bounds = (float(number), float(number - half), float(number + half))
+    if not all(map(math.isfinite, bounds)):
+        # Past a double's range (1e400, or the margin of ap1.7e308) a number becomes infinity:
+        # stored values are doubles, so the search could not mean what was written.
+        raise InvalidSearch(parameter, "the number is out of range")
+    return NumberValue(prefix, *bounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +162,21 @@ def parse_token(parameter: str, text: str) -> TokenValue:
     return TokenValue(system or None, code or None)
 
 
-def parse_of_type(parameter: str, text: str) -> tuple[str | None, str]:
-    """``system|code|value`` of ``identifier:of-type``: the stored row's system and code."""
+@dataclass(frozen=True, slots=True)
+class OfTypeValue:
+    """``system|code|value`` of ``identifier:of-type``: the Identifier's type coding and value."""
+
+    system: str | None
+    """None when left empty: any type system."""
+    code: str
+    value: str
+
+
+def parse_of_type(parameter: str, text: str) -> OfTypeValue:
     parts = [unescape(part) for part in split_escaped(text, "|")]
     if len(parts) != 3 or not parts[1] or not parts[2]:
         raise InvalidSearch(parameter, ":of-type takes system|code|value")
-    return parts[0] or None, f"{parts[1]}|{parts[2]}"
+    return OfTypeValue(parts[0] or None, parts[1], parts[2])
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,20 +17,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import IO
 
 from sqlalchemy import Connection
 
 from carnet.audit.service import AuditRecord, AuditTrail, EventTag, Outcome
 from carnet.core.actor import CARNET
+from carnet.core.line_report import LineReport
 from carnet.enrollment import registry_runs
 from carnet.enrollment.registry_apply import BatchApplier
 from carnet.enrollment.registry_file import RawLine, RegistryReader, file_digest
@@ -85,41 +83,10 @@ def _add(batch: _Batch, raw: RawLine, today: date) -> None:
         batch.lines.append((raw.number, checked))
 
 
-class _ErrorReport:
-    """The CSV of rejected lines, appended as batches commit. On resume it is cut back to its
-    size at the last commit, so no line is reported twice."""
-
-    def __init__(self, path: Path | None, size: int) -> None:
-        self._file: IO[bytes] | None = None
-        self.size = 0
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("r+b" if size and path.exists() else "w+b")
-        self._file.truncate(size)
-        self._file.seek(size)
-        if size == 0:
-            self._rows([REPORT_HEADER])
-        self.size = self._file.tell()
-
-    def _rows(self, rows: list[tuple[object, ...]]) -> None:
-        assert self._file is not None
-        text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerows(rows)
-        self._file.write(text.getvalue().encode())
-        self._file.flush()
-
-    def write(self, errors: list[LineError]) -> int:
-        """Append ``errors`` (in line order); return the report's size in bytes."""
-        if self._file is not None and errors:
-            ordered = sorted(errors, key=lambda error: error.line)
-            self._rows([(e.line, e.column, e.rule, e.reason) for e in ordered])
-            self.size = self._file.tell()
-        return self.size
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+def _report_rows(errors: list[LineError]) -> list[tuple[object, ...]]:
+    """The report's rows for a batch's rejected lines, in line order."""
+    ordered = sorted(errors, key=lambda error: error.line)
+    return [(e.line, e.column, e.rule, e.reason) for e in ordered]
 
 
 def _audit(
@@ -183,7 +150,7 @@ def import_registry(
             report_path=report_path,
         )
     report, lines_done = state.report, state.lines_done
-    errors = _ErrorReport(report_path, state.report_size)
+    errors = LineReport(report_path, size=state.report_size, header=REPORT_HEADER)
     today = clock.now().date()
     try:
         with RegistryReader(source) as reader:
@@ -209,7 +176,7 @@ def import_registry(
                         state.run,
                         lines_done=batch.last_line,
                         report=report,
-                        size=errors.write(batch.errors),
+                        size=errors.write(_report_rows(batch.errors)),
                         now=clock.now(),
                     )
                 lines_done = batch.last_line

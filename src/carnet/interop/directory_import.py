@@ -24,21 +24,20 @@ Organization resources, written through the record repository acting as Carnet.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection
 
 from carnet.access.schemas import AccessContext
 from carnet.core.errors import ClientError
+from carnet.core.line_report import LineReport
 from carnet.interop import directory_tracking as tracking
 from carnet.interop.directory.grouping import Batch, batches
 from carnet.interop.directory.reader import ExtractReader, file_digest
@@ -126,7 +125,7 @@ class _Importer:
         self,
         source: Path,
         state: tracking.RunState,
-        errors: _ErrorReport,
+        errors: LineReport,
         *,
         batch_lines: int,
         progress: Progress | None,
@@ -156,7 +155,9 @@ class _Importer:
                         state.run,
                         lines_done=batch.end_line,
                         report=report,
-                        report_size=errors.write(batch.errors),
+                        report_size=errors.write(
+                            [(e.line, e.field, e.reason) for e in batch.errors]
+                        ),
                         now=self.now(),
                     )
                 self.lines_done = batch.end_line
@@ -259,40 +260,8 @@ def _mark_interrupted(importer: _Importer, run: int) -> None:
         log.exception("directory import %s: could not record the interruption", run)
 
 
-class _ErrorReport:
-    """The CSV of rejected lines (line, column, reason), written as batches commit. On resume
-    it is cut back to its size at the last commit, so no line is reported twice."""
-
-    def __init__(self, path: Path | None, size: int) -> None:
-        self._file: IO[bytes] | None = None
-        self.size = 0
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("r+b" if size and path.exists() else "w+b")
-        self._file.truncate(size)
-        self._file.seek(size)
-        if size == 0:
-            self._rows([_REPORT_HEADER])
-        self.size = self._file.tell()
-
-    def _rows(self, rows: list[tuple[object, ...]]) -> None:
-        assert self._file is not None
-        text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerows(rows)
-        self._file.write(text.getvalue().encode())
-        self._file.flush()
-
-    def write(self, errors: list[LineError]) -> int:
-        """Append ``errors``; return the report's size in bytes."""
-        if self._file is not None and errors:
-            self._rows([(error.line, error.field, error.reason) for error in errors])
-            self.size = self._file.tell()
-        return self.size
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+def _report_rows(errors: list[LineError]) -> list[tuple[object, ...]]:
+    return [(error.line, error.field, error.reason) for error in errors]
 
 
 def import_directory(
@@ -328,7 +297,7 @@ def import_directory(
             stale_after=STALE_AFTER,
             report_path=report_path,
         )
-    errors = _ErrorReport(report_path, state.report_size)
+    errors = LineReport(report_path, size=state.report_size, header=_REPORT_HEADER)
     try:
         importer.run(source, state, errors, batch_lines=batch_lines, progress=progress)
         if mode == "full":

@@ -60,6 +60,16 @@ def test_the_same_jti_from_two_clients_is_not_a_replay(
     assert exchange(rt, db, form(sign(keys["ES384"], other.client_id, jti=jti))).status == 200
 
 
+def test_the_issuer_is_an_accepted_audience_too(
+    rt: Runtime, db: Connection, registered: RegisteredClient, keys: dict[str, Key]
+) -> None:
+    # SMART Backend Services names the token endpoint; the updated JWT client-authentication
+    # rules name the authorization server's issuer. Either is ours, nothing else is.
+    issuer = rt.settings.public_base_url.rstrip("/")
+    assertion = sign(keys["ES384"], registered.client_id, aud=issuer)
+    assert exchange(rt, db, form(assertion)).status == 200
+
+
 @pytest.mark.parametrize(
     "case",
     [

@@ -98,6 +98,10 @@ class AssertionLedger:
 @dataclass(frozen=True)
 class AssertionPolicy:
     token_endpoint: str
+    issuer: str
+    """Also accepted as the assertion's ``aud``: SMART Backend Services names the token
+    endpoint, the updated JWT client-authentication rules name the issuer (a value that cannot
+    be confused with another server's endpoint); a client may send either."""
     max_lifetime_seconds: int
     clock: Clock
     ledger: AssertionLedger
@@ -139,7 +143,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]  # Authlib 
             raise ClientRefused("unknown_client") from error
 
     def get_audiences(self) -> list[str]:
-        return [self._policy.token_endpoint]
+        return [self._policy.token_endpoint, self._policy.issuer]
 
     def extract_assertion(self, assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
         if len(assertion) > MAX_ASSERTION_LENGTH:
@@ -229,7 +233,8 @@ def _claim_refusal(claim: str, token_endpoint: str) -> ClientRefused:
     if claim == "aud":
         return ClientRefused(
             "wrong_audience",
-            f"The client assertion's aud must be the token endpoint {token_endpoint}.",
+            f"The client assertion's aud must be the token endpoint {token_endpoint} "
+            "or the server's issuer.",
         )
     return ClientRefused(
         "invalid_claim", f"The client assertion's {claim or 'claims'} claim is invalid."

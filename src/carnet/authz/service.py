@@ -83,6 +83,7 @@ class Authz:
             tokens=self._tokens,
             assertions=AssertionPolicy(
                 token_endpoint=self.token_endpoint,
+                issuer=self._issuer,
                 max_lifetime_seconds=settings.assertion_max_seconds,
                 clock=clock,
                 ledger=AssertionLedger(),

@@ -21,6 +21,7 @@ from carnet.core.clock import Clock, SystemClock
 from carnet.core.db import Database
 from carnet.core.errors import ConfigurationError
 from carnet.core.logging import configure_logging
+from carnet.enrollment import service as enrollment_service
 from carnet.identity.accounts.service import Accounts
 from carnet.jobs.service import JobQueue, Worker
 from carnet.notify import service as notify_service
@@ -49,6 +50,7 @@ class Runtime:
     authz: Authz
     notify: notify_service.Notifier
     accounts: Accounts
+    enrollment: enrollment_service.Enrollment
     workers: list[Worker] = field(default_factory=list)
 
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[Connection]:
@@ -145,6 +147,14 @@ def build_runtime(
             public_base_url=settings.public_base_url,
             service_name=settings.portal.service_name,
         ),
+        enrollment=enrollment_service.Enrollment(
+            settings=settings.enrollment,
+            storage=storage,
+            audit=audit,
+            jobs=jobs,
+            public_base_url=settings.public_base_url,
+            sms_available=notifier.sms_available,
+        ),
     )
     register_jobs(runtime)
     return runtime
@@ -153,6 +163,7 @@ def build_runtime(
 def register_jobs(runtime: Runtime) -> None:
     """Every job kind the process can run (the handlers live in their areas)."""
     runtime.notify.register_jobs(runtime.jobs)
+    runtime.enrollment.register_jobs(runtime.jobs)
     storage = runtime.storage
     runtime.jobs.register_periodic(
         "storage:sweep-blobs", lambda db, _payload: _sweep(storage, db), every=timedelta(hours=1)

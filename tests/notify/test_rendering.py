@@ -24,9 +24,13 @@ CONTEXTS = {
     "expires_minutes": 15,
     "signed_in_at": "2026-11-26T09:05:00+00:00",
     "device": "Firefox, Windows",
+    "opposition_ends": "2027-01-12",
+    "expires_on": "2027-01-12",
 }
 # How each language writes CONTEXTS' moment out (Paris time: UTC+1 in November).
 MOMENTS = {"fr": "jeudi 26 novembre 2026 à 10:05", "en": "Thursday 26 November 2026 at 10:05"}
+# And CONTEXTS' days.
+DAYS = {"fr": "mardi 12 janvier 2027", "en": "Tuesday 12 January 2027"}
 
 
 def context_of(kind: str) -> dict[str, object]:
@@ -55,7 +59,14 @@ def test_every_template_renders(kind: str, part: str, language: str) -> None:
     assert text.strip()
     assert "{{" not in text and "{%" not in text and "%(" not in text
     for name, value in context_of(kind).items():
-        shown = MOMENTS[language] if name in notify_service.KINDS[kind].moments else str(value)
+        spec = notify_service.KINDS[kind]
+        shown = (
+            MOMENTS[language]
+            if name in spec.moments
+            else DAYS[language]
+            if name in spec.days
+            else str(value)
+        )
         assert shown in text or part == "subject.txt"
     if part in {"subject.txt", "sms.txt"}:
         assert "\n" not in text
@@ -149,6 +160,7 @@ def test_html_escapes_its_values() -> None:
             InvalidContext,
         ),
         ("phone_verification", {"code": "483920", "expires_minutes": 5}, "email", UnknownTemplate),
+        ("activation_code", {"code": "483920", "expires_on": "12/01/2027"}, "sms", InvalidContext),
     ],
 )
 def test_contexts_are_checked(kind: str, context: dict, channel: str, error: type) -> None:

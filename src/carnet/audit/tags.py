@@ -60,6 +60,10 @@ class EventTag(StrEnum):
     IDENTITY_FEDERATION_SIGN_IN = "identity:federation:sign-in"
     IDENTITY_FEDERATION_SIGN_OUT = "identity:federation:sign-out"
     ENROLLMENT_REGISTRY_IMPORT = "enrollment:registry:import"
+    ENROLLMENT_CAMPAIGN_START = "enrollment:campaign:start"
+    ENROLLMENT_CAMPAIGN_STEP = "enrollment:campaign:step"
+    ENROLLMENT_NOTICE_BOUNCE = "enrollment:notice:bounce"
+    ENROLLMENT_CODE_REGENERATE = "enrollment:code:regenerate"
 
 
 class Outcome(StrEnum):
@@ -152,4 +156,16 @@ CODES: dict[EventTag, AuditCoding] = {
     EventTag.IDENTITY_FEDERATION_SIGN_OUT: AuditCoding(*_LOGIN, None, None, "E"),
     # DICOM 110107 "Import": one batch of the insurer's beneficiary file entering the registry.
     EventTag.ENROLLMENT_REGISTRY_IMPORT: AuditCoding(DCM, "110107", "Import", None, None, "C"),
+    # A notification wave: the operator's start, then one event per step (counts only).
+    EventTag.ENROLLMENT_CAMPAIGN_START: AuditCoding(
+        DCM, "110100", "Application Activity", None, None, "C"
+    ),
+    EventTag.ENROLLMENT_CAMPAIGN_STEP: AuditCoding(
+        DCM, "110100", "Application Activity", None, None, "E"
+    ),
+    EventTag.ENROLLMENT_NOTICE_BOUNCE: AuditCoding(
+        DCM, "110100", "Application Activity", None, None, "U"
+    ),
+    # A person asking for a new activation code proves who they are: an authentication event.
+    EventTag.ENROLLMENT_CODE_REGENERATE: AuditCoding(*_LOGIN, None, None, "E"),
 }

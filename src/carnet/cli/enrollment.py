@@ -1,10 +1,11 @@
-"""``carnet enrollment``: the insurer's beneficiary registry.
+"""``carnet enrollment``: the insurer's beneficiary registry and notification campaigns.
 
 Output names lines, columns, rules and counts; never a beneficiary's NIR, name or contact.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,14 @@ from carnet.cli.context import console, out, runtime
 if TYPE_CHECKING:
     from carnet.enrollment.service import RegistryReport
 
-app = typer.Typer(help="Enrollment: the insurer's beneficiary registry.", no_args_is_help=True)
+app = typer.Typer(
+    help="Enrollment: the insurer's beneficiary registry and notification campaigns.",
+    no_args_is_help=True,
+)
+campaign_app = typer.Typer(
+    help="Notification campaigns: inform people before their space opens.", no_args_is_help=True
+)
+app.add_typer(campaign_app, name="campaign")
 
 
 @app.command("import")
@@ -95,3 +103,53 @@ def sample_command(
             handle, synthetic_registry(lines, seed=seed, bad_every=bad_every)
         )
     out.print(f"{written:,} lines written to {file}")
+
+
+@campaign_app.command("start")
+def campaign_start_command(
+    departements: str = typer.Option(
+        ..., "--departements", help="Département codes, comma-separated, in walking order."
+    ),
+    send_date: datetime = typer.Option(
+        ..., "--date", formats=["%Y-%m-%d"], help="The send date (YYYY-MM-DD)."
+    ),
+    newcomers: bool = typer.Option(
+        False, "--newcomers", help="The weekly wave for people registered since."
+    ),
+) -> None:
+    """Start a campaign: each registered holder of these départements not yet informed gets an
+    activation code and an e-mail, or is marked for a letter. Runs as jobs (``carnet worker``,
+    or the worker inside ``carnet serve``), from the send date on."""
+    from carnet.core.actor import CARNET
+    from carnet.enrollment import service as enrollment_service
+
+    kind = (
+        enrollment_service.CampaignKind.NEWCOMERS
+        if newcomers
+        else enrollment_service.CampaignKind.INITIAL
+    )
+    with runtime() as rt, rt.transaction() as db:
+        campaign = rt.enrollment.start_campaign(
+            db, actor=CARNET, departements=departements, send_date=send_date.date(), kind=kind
+        )
+    out.print(
+        f"campaign {campaign.id} ({campaign.kind.value}) over {', '.join(campaign.departements)}: "
+        f"sent from {campaign.send_date}, opposition until {campaign.opposition_ends}"
+    )
+
+
+@campaign_app.command("status")
+def campaign_status_command(
+    limit: int = typer.Option(20, min=1, help="How many campaigns, newest first."),
+) -> None:
+    """The latest campaigns and their counts (never a person)."""
+    with runtime() as rt, rt.transaction(readonly=True) as db:
+        campaigns = rt.enrollment.campaigns(db, limit=limit)
+    table = Table("campaign", "kind", "départements", "send date", "status", "e-mails",
+                  "letters due", "skipped")  # fmt: skip
+    for c in campaigns:
+        table.add_row(
+            c.id, c.kind.value, ",".join(c.departements), str(c.send_date), c.status.value,
+            f"{c.emailed:,}", f"{c.letters_due:,}", f"{c.skipped:,}",
+        )  # fmt: skip
+    out.print(table)

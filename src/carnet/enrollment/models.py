@@ -9,7 +9,19 @@ notification waves are planned by département, over millions of rows, without o
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from carnet.core.db import BigIntegerKey, UTCDateTime, metadata
 
@@ -37,10 +49,13 @@ beneficiary = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 Index("ix_enrollment_beneficiary_holder_id", beneficiary.c.holder_id)
+# Waves walk one département's registered people in id order (``campaigns``): the id closes
+# the index so each step is a range scan, not a sort of the whole département.
 Index(
-    "ix_enrollment_beneficiary_departement",
+    "ix_enrollment_beneficiary_wave",
     beneficiary.c.departement,
     beneficiary.c.status,
+    beneficiary.c.id,
 )
 
 registry_run = Table(
@@ -58,3 +73,69 @@ registry_run = Table(
     Column("finished_at", UTCDateTime, nullable=True),
 )
 Index("ix_enrollment_registry_run_status", registry_run.c.status, registry_run.c.source_digest)
+
+campaign = Table(
+    "enrollment_campaign",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(16), nullable=False),  # schemas.CampaignKind
+    Column("departements", Text, nullable=False),  # codes, comma-separated, in walking order
+    Column("send_date", Date, nullable=False),
+    Column("opposition_ends", Date, nullable=False),  # send date + the opposition window
+    Column("status", String(16), nullable=False),  # schemas.CampaignStatus
+    # Where the walk stands: the département and the last beneficiary id done in it.
+    Column("cursor_departement", String(3), nullable=True),
+    Column("cursor_id", String(36), nullable=True),
+    Column("emailed", BigInteger, nullable=False),
+    Column("letters_due", BigInteger, nullable=False),
+    Column("skipped", BigInteger, nullable=False),  # erased data: nothing to send
+    Column("created_by", String(160), nullable=False),  # the actor, "kind:id"
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+)
+
+notice = Table(
+    "enrollment_notice",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("campaign_id", String(36), ForeignKey("enrollment_campaign.id"), nullable=False),
+    Column("beneficiary_id", String(36), ForeignKey("enrollment_beneficiary.id"), nullable=False),
+    Column("channel", String(16), nullable=False),  # email | letter
+    Column("status", String(16), nullable=False),  # schemas.NoticeStatus
+    Column("opposition_ends", Date, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # One notice per person and campaign, whatever a crash or a second run does.
+    UniqueConstraint("campaign_id", "beneficiary_id"),
+)
+Index("ix_enrollment_notice_beneficiary_id", notice.c.beneficiary_id)
+
+activation_code = Table(
+    "enrollment_activation_code",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("beneficiary_id", String(36), ForeignKey("enrollment_beneficiary.id"), nullable=False),
+    # A keyed hash (storage.blind_index) of the code, bound to the beneficiary: never the code.
+    Column("code_mac", String(32), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),  # used, replaced or burnt
+)
+Index(
+    "ix_enrollment_activation_code_beneficiary_id",
+    activation_code.c.beneficiary_id,
+    activation_code.c.used_at,
+)
+
+throttle = Table(
+    "enrollment_throttle",
+    metadata,
+    # "<purpose>:<blind index>": the NIR as a keyed hash, so failures on NIRs nobody holds are
+    # counted too and the table names nobody.
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+)

@@ -231,6 +231,10 @@ class _Batch:
             )
         except DataKeyDestroyed:
             return ("nir", "erased", "this beneficiary's data was erased: an operator decides")
+        if row["v_status"] == BeneficiaryStatus.REGISTERED:
+            # A living person's later line says nothing of where enrollment stands (informed,
+            # letter due…): keep it, or they would be informed again by the next wave.
+            row["v_status"] = current.status
         if current.status == row["v_status"]:
             row["v_status_at"] = current.status_at
         elif row["v_status"] == BeneficiaryStatus.DECEASED:

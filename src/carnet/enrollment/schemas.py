@@ -1,4 +1,5 @@
-"""Values crossing the enrollment area's boundary: registry lines, beneficiaries, reports."""
+"""Values crossing the enrollment area's boundary: registry lines, beneficiaries, reports,
+campaigns and their notices."""
 
 from __future__ import annotations
 
@@ -16,6 +17,67 @@ class BeneficiaryStatus(StrEnum):
 
     REGISTERED = "registered"
     DECEASED = "deceased"
+    NOTIFIED = "notified"
+    """Informed by e-mail (or by letter, once sent); the opposition window runs."""
+    LETTER_DUE = "letter-due"
+    """To be informed by post: no usable e-mail, or the e-mail bounced."""
+
+
+class CampaignKind(StrEnum):
+    INITIAL = "initial"
+    """A wave over départements whose people were never informed."""
+    NEWCOMERS = "newcomers"
+    """The weekly wave: people registered since (newborns' holders, new insured)."""
+
+
+class CampaignStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    FINISHED = "finished"
+
+
+class NoticeChannel(StrEnum):
+    EMAIL = "email"
+    LETTER = "letter"
+
+
+class NoticeStatus(StrEnum):
+    QUEUED = "queued"
+    """The e-mail is in the outbox (or sent: delivery reports only come back as bounces)."""
+    BOUNCED = "bounced"
+    LETTER_DUE = "letter-due"
+
+
+class CodeChannel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A notification wave as operators see it (counts only, never a person)."""
+
+    id: str
+    kind: CampaignKind
+    departements: tuple[str, ...]
+    send_date: date
+    opposition_ends: date
+    status: CampaignStatus
+    emailed: int
+    letters_due: int
+    skipped: int
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRequestAnswer:
+    """The answer to a request for a new activation code: the same whether the details matched,
+    did not, or the NIR is locked, so it tells nobody whether a NIR is registered."""
+
+    channel: CodeChannel
+    message: str = (
+        "If these details match a registered person, a new code is on its way to their "
+        "contact on file."
+    )
 
 
 @dataclass(frozen=True, slots=True)

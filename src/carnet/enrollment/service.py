@@ -3,46 +3,80 @@
 ``import_registry`` loads the insurer's beneficiary file (``enrollment.registry_import`` states
 its guarantees); ``write_registry`` writes files in that format (``COLUMNS``, documented in
 docs/registry-file.md); ``find_beneficiary`` and ``count_beneficiaries`` read the registry.
+``Enrollment`` (one per process, ``Runtime.enrollment``) runs notification waves
+(``campaigns``), bounces (``notices``) and activation codes (``enrollment_codes``,
+``code_requests``).
 Other areas import ``from carnet.enrollment import service as enrollment_service``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
 from sqlalchemy import Connection, func, select
 
-from carnet.enrollment import models
+from carnet.audit.service import AuditTrail
+from carnet.core.actor import Actor
+from carnet.enrollment import campaigns, code_requests, enrollment_codes, models, notices
+from carnet.enrollment.campaigns import CAMPAIGN_STEP_JOB, Wiring, parse_departements
+from carnet.enrollment.config import EnrollmentSettings
 from carnet.enrollment.registry_apply import NIR_DOMAIN, entry_from, sealing_context
 from carnet.enrollment.registry_file import COLUMNS, write_registry
 from carnet.enrollment.registry_import import REPORT_HEADER, STALE_AFTER, import_registry
 from carnet.enrollment.schemas import (
     Beneficiary,
     BeneficiaryStatus,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    CodeChannel,
+    CodeRequestAnswer,
     LineError,
+    NoticeChannel,
+    NoticeStatus,
     RegistryEntry,
     RegistryReport,
     RunStatus,
 )
 from carnet.enrollment.validation import DEPARTEMENTS
+from carnet.jobs.service import JobQueue
 from carnet.storage.service import Storage, join_data_key
 
 __all__ = [
+    "CAMPAIGN_STEP_JOB",
     "COLUMNS",
     "DEPARTEMENTS",
+    "PILOT_DEPARTEMENTS",
     "REPORT_HEADER",
     "STALE_AFTER",
     "Beneficiary",
     "BeneficiaryStatus",
+    "Campaign",
+    "CampaignKind",
+    "CampaignStatus",
+    "CodeChannel",
+    "CodeRequestAnswer",
+    "Enrollment",
+    "EnrollmentSettings",
     "LineError",
+    "NoticeChannel",
+    "NoticeStatus",
     "RegistryEntry",
     "RegistryReport",
     "RunStatus",
     "count_beneficiaries",
     "find_beneficiary",
     "import_registry",
+    "parse_departements",
     "write_registry",
 ]
 
 _table = models.beneficiary
+
+PILOT_DEPARTEMENTS = ("31", "44", "80")
+"""Haute-Garonne, Loire-Atlantique and Somme: informed first (2021), the rest in waves."""
 
 
 def find_beneficiary(db: Connection, *, storage: Storage, nir: str) -> Beneficiary | None:
@@ -79,3 +113,118 @@ def count_beneficiaries(
     if status is not None:
         query = query.where(_table.c.status == status.value)
     return int(db.execute(query).scalar_one())
+
+
+class Enrollment:
+    """Notification waves and activation codes. One per process; its methods take the caller's
+    transaction and never commit."""
+
+    def __init__(
+        self,
+        *,
+        settings: EnrollmentSettings,
+        storage: Storage,
+        audit: AuditTrail,
+        jobs: JobQueue,
+        public_base_url: str,
+        sms_available: bool,
+    ) -> None:
+        self.settings = settings
+        self.sms_available = sms_available
+        self._wiring = Wiring(
+            storage=storage,
+            audit=audit,
+            jobs=jobs,
+            settings=settings,
+            activation_url=f"{public_base_url.rstrip('/')}/activation",
+        )
+
+    def register_jobs(self, jobs: JobQueue) -> None:
+        """Register the campaign step's handler (``runtime.register_jobs`` calls this)."""
+        jobs.register(CAMPAIGN_STEP_JOB, self._run_step)
+
+    def _run_step(self, db: Connection, payload: Mapping[str, Any]) -> None:
+        campaigns.run_step(db, self._wiring, campaign_id=str(payload["campaign"]))
+
+    def start_campaign(
+        self,
+        db: Connection,
+        *,
+        actor: Actor,
+        departements: str | tuple[str, ...],
+        send_date: date,
+        kind: CampaignKind = CampaignKind.INITIAL,
+    ) -> Campaign:
+        """Start a notification wave over ``departements`` on ``send_date`` (audited with
+        ``actor``); its steps run as jobs after commit. Raises ``InvalidInput`` for unknown
+        départements."""
+        return campaigns.start_campaign(
+            db,
+            self._wiring,
+            actor=actor,
+            kind=kind,
+            departements=parse_departements(departements),
+            send_date=send_date,
+        )
+
+    def campaigns(self, db: Connection, *, limit: int = 50) -> list[Campaign]:
+        """The latest campaigns with their counts (newest first)."""
+        return campaigns.list_campaigns(db, limit=limit)
+
+    def campaign(self, db: Connection, *, campaign_id: str) -> Campaign:
+        """One campaign; raises ``NotFound``."""
+        return campaigns.get_campaign(db, campaign_id=campaign_id)
+
+    def notices(self, db: Connection, *, beneficiary_id: str) -> list[tuple[str, str, str]]:
+        """A person's notices as (id, channel, status), oldest first."""
+        return notices.notices_of(db, beneficiary_id=beneficiary_id)
+
+    def record_bounce(self, db: Connection, *, notice_id: str) -> bool:
+        """An e-mail notice bounced: the notice is marked so and its person is due a letter.
+        Idempotent (False when nothing changed); raises ``NotFound`` for an unknown notice."""
+        wiring = self._wiring
+        return notices.record_bounce(
+            db, audit=wiring.audit, clock=wiring.storage.clock, notice_id=notice_id
+        )
+
+    def regenerate_code(
+        self,
+        db: Connection,
+        *,
+        nir: str,
+        vitale_serial: str,
+        birth_date: date,
+        channel: CodeChannel,
+    ) -> CodeRequestAnswer:
+        """A new activation code for whoever proves NIR, Vitale serial and birth date, sent to
+        their contact on file; the same answer whatever happened (``code_requests``)."""
+        return code_requests.regenerate(
+            db,
+            self._wiring,
+            nir=nir,
+            vitale_serial=vitale_serial,
+            birth_date=birth_date,
+            channel=channel,
+            sms_available=self.sms_available,
+        )
+
+    def use_activation_code(self, db: Connection, *, nir: str, code: str) -> str | None:
+        """The beneficiary id when ``code`` is the live activation code of the person whose NIR
+        is ``nir`` (the code is then used up); None otherwise (a wrong code counts against it).
+        The activation flow that calls this audits the outcome."""
+        storage = self._wiring.storage
+        index = storage.blind_index(NIR_DOMAIN, "".join(nir.split()).upper())
+        beneficiary_id = db.execute(
+            select(_table.c.id).where(_table.c.nir_index == index)
+        ).scalar_one_or_none()
+        if beneficiary_id is None:
+            return None
+        used = enrollment_codes.consume_code(
+            db,
+            storage,
+            beneficiary_id=beneficiary_id,
+            code=code,
+            now=storage.clock.now(),
+            max_attempts=self.settings.code_attempts,
+        )
+        return beneficiary_id if used else None

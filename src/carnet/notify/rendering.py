@@ -7,7 +7,8 @@ Each kind declares the variables it takes (``KINDS``). Values must be short text
 those that look like an identifier (a NIR, an RPPS or other long number, an e-mail address, a
 phone number) are refused: messages leave Carnet, and must carry nothing that identifies a
 person or their health. A moment (when something happened) travels as an ISO 8601 UTC text and
-is written out by the template's ``moment`` filter, in the message's language and Paris time.
+is written out by the template's ``moment`` filter, in the message's language and Paris time;
+a calendar day travels as an ISO 8601 date and is written out by the ``day`` filter.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -43,6 +44,9 @@ class Kind:
     moments: frozenset[str] = frozenset()
     """Variables holding an ISO 8601 UTC moment (checked to parse; the ``moment`` filter
     writes it out)."""
+    days: frozenset[str] = frozenset()
+    """Variables holding an ISO 8601 calendar day (checked to parse; the ``day`` filter writes
+    it out)."""
     email: bool = True
     sms: bool = False
 
@@ -60,10 +64,19 @@ KINDS: Final[dict[str, Kind]] = {
         moments=frozenset({"signed_in_at"}),
     ),
     "phone_verification": Kind(frozenset({"code", "expires_minutes"}), email=False, sms=True),
+    "space_opening": Kind(
+        frozenset({"code", "link", "opposition_ends"}),
+        links=frozenset({"link"}),
+        days=frozenset({"opposition_ends"}),
+    ),
+    "activation_code": Kind(
+        frozenset({"code", "expires_on"}), days=frozenset({"expires_on"}), sms=True
+    ),
 }
 # The service is French: moments are shown in Paris time, whatever the server's zone.
 _ZONE: Final = ZoneInfo("Europe/Paris")
 _MOMENT_FORMATS: Final = {"fr": "EEEE d MMMM y 'à' HH:mm", "en": "EEEE d MMMM y 'at' HH:mm"}
+_DAY_FORMAT: Final = "EEEE d MMMM y"
 _MAX_VALUE = 500
 _LINK = re.compile(r"https?://[^\s<>\"']{1,450}")
 
@@ -81,19 +94,25 @@ def check_context(kind_name: str, context: Mapping[str, Any], *, channel: str) -
             f"template {kind_name!r}: missing {sorted(missing)}, unexpected {sorted(extra)}"
         )
     for name, value in context.items():
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise InvalidContext(f"template variable {name!r} must be text or a whole number")
-        text = str(value)
-        if len(text) > _MAX_VALUE:
-            raise InvalidContext(f"template variable {name!r} is too long")
-        if name in kind.links:
-            if _LINK.fullmatch(text) is None:
-                raise InvalidContext(f"template variable {name!r} must be an http(s) URL")
-        elif name in kind.moments:
-            _parse_moment(name, text)
-        elif redact(text) != text:
-            raise InvalidContext(f"template variable {name!r} looks like an identifier")
+        _check_value(kind, name, value)
     return kind
+
+
+def _check_value(kind: Kind, name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidContext(f"template variable {name!r} must be text or a whole number")
+    text = str(value)
+    if len(text) > _MAX_VALUE:
+        raise InvalidContext(f"template variable {name!r} is too long")
+    if name in kind.links:
+        if _LINK.fullmatch(text) is None:
+            raise InvalidContext(f"template variable {name!r} must be an http(s) URL")
+    elif name in kind.moments:
+        _parse_moment(name, text)
+    elif name in kind.days:
+        _parse_day(name, text)
+    elif redact(text) != text:
+        raise InvalidContext(f"template variable {name!r} looks like an identifier")
 
 
 def _parse_moment(name: str, text: str) -> datetime:
@@ -104,6 +123,13 @@ def _parse_moment(name: str, text: str) -> datetime:
     if moment.utcoffset() is None:
         raise InvalidContext(f"template variable {name!r} must say its time zone")
     return moment
+
+
+def _parse_day(name: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidContext(f"template variable {name!r} must be an ISO 8601 day") from None
 
 
 def _catalogue(language: str) -> NullTranslations:
@@ -132,7 +158,11 @@ def _environment(language: str) -> Environment:
         when = _parse_moment("moment", text).astimezone(_ZONE)
         return format_datetime(when, _MOMENT_FORMATS[language], locale=language)
 
+    def day(text: str) -> str:
+        return format_date(_parse_day("day", text), _DAY_FORMAT, locale=language)
+
     env.filters["moment"] = moment
+    env.filters["day"] = day
     return env
 
 

@@ -1,0 +1,338 @@
+"""Notification waves: an operator starts a campaign over départements and a send date; a
+resumable job then informs, step by step, every registered holder of those départements who was
+never informed.
+
+- **What a person gets.** A one-time activation code (``enrollment_codes``: only its keyed hash
+  is stored), the end of their opposition window (send date + ``opposition_days``) and a notice:
+  an e-mail ``space_opening`` through notify's outbox when they gave a usable address (status
+  ``notified``), otherwise the status ``letter-due`` (the letters module prints those).
+  Dependants (children) are informed through their holder and are not walked.
+- **Resumable, bounded.** Each step is one job and one transaction: at most ``campaign_batch``
+  people of one département, in id order from a cursor kept on the campaign row, then the next
+  step is queued. A step that fails rolls back whole and is retried by the jobs area.
+- **Safe to run twice.** Only people still ``registered`` are picked, their status changes in the
+  step that informs them, and a notice is unique per person and campaign: nobody gets a second
+  notice, whatever crashes, retries or second campaigns do.
+- **Private.** The e-mail carries the code, the day and a link, nothing about health and no
+  identifier; audit events carry counts and the campaign's id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from carnet.audit.service import AuditRecord, AuditTrail, EventTag, Outcome
+from carnet.core.actor import CARNET, Actor
+from carnet.core.errors import InvalidInput, NotFound
+from carnet.core.ids import new_id
+from carnet.enrollment import enrollment_codes, models
+from carnet.enrollment.config import EnrollmentSettings
+from carnet.enrollment.registry_apply import entry_from, sealing_context
+from carnet.enrollment.schemas import (
+    BeneficiaryStatus,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    NoticeChannel,
+    NoticeStatus,
+)
+from carnet.enrollment.validation import DEPARTEMENTS
+from carnet.jobs.service import JobQueue
+from carnet.notify import service as notify_service
+from carnet.notify.errors import InvalidRecipient
+from carnet.storage.errors import DataKeyDestroyed
+from carnet.storage.service import Storage, join_data_key
+
+CAMPAIGN_STEP_JOB = "enrollment:campaign-step"
+OPENING_TEMPLATE = "space_opening"
+
+_campaign = models.campaign
+_notice = models.notice
+_beneficiary = models.beneficiary
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What campaigns need of the process (built once by ``service.Enrollment``)."""
+
+    storage: Storage
+    audit: AuditTrail
+    jobs: JobQueue
+    settings: EnrollmentSettings
+    activation_url: str
+    """Where a notice sends people to activate or oppose (no code or identifier in it)."""
+
+
+def parse_departements(codes: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Département codes as given (``"31,44,80"`` or a list), checked, without repeats, in the
+    given order (the walking order). Raises ``InvalidInput`` naming the unknown codes."""
+    items = codes.split(",") if isinstance(codes, str) else list(codes)
+    wanted = tuple(dict.fromkeys(code.strip().upper() for code in items if code.strip()))
+    unknown = [code for code in wanted if code not in DEPARTEMENTS]
+    if not wanted or unknown:
+        raise InvalidInput(f"unknown or missing départements: {', '.join(unknown) or 'none'}")
+    return wanted
+
+
+def _as_campaign(row: Any) -> Campaign:
+    return Campaign(
+        id=row.id,
+        kind=CampaignKind(row.kind),
+        departements=tuple(row.departements.split(",")),
+        send_date=row.send_date,
+        opposition_ends=row.opposition_ends,
+        status=CampaignStatus(row.status),
+        emailed=row.emailed,
+        letters_due=row.letters_due,
+        skipped=row.skipped,
+    )
+
+
+def start_campaign(
+    db: Connection,
+    wiring: Wiring,
+    *,
+    actor: Actor,
+    kind: CampaignKind,
+    departements: tuple[str, ...],
+    send_date: date,
+) -> Campaign:
+    """Record a campaign and queue its first step for ``send_date`` (now if that day has come).
+    Audited with ``actor`` (the operator, or Carnet itself for the command line)."""
+    now = wiring.storage.clock.now()
+    campaign_id = new_id()
+    values = {
+        "id": campaign_id,
+        "kind": kind.value,
+        "departements": ",".join(departements),
+        "send_date": send_date,
+        "opposition_ends": send_date + wiring.settings.opposition_window,
+        "status": CampaignStatus.SCHEDULED.value,
+        "cursor_departement": departements[0],
+        "cursor_id": "",
+        "emailed": 0,
+        "letters_due": 0,
+        "skipped": 0,
+        "created_by": f"{actor.kind.value}:{actor.id}"[:160],
+        "created_at": now,
+        "updated_at": now,
+    }
+    db.execute(insert(_campaign).values(**values))
+    wiring.audit.record(
+        db,
+        AuditRecord(
+            tag=EventTag.ENROLLMENT_CAMPAIGN_START,
+            outcome=Outcome.SUCCESS,
+            actor=actor,
+            patient_id=None,
+            entity=f"enrollment-campaign/{campaign_id}",
+            detail={
+                "kind": kind.value,
+                "departements": list(departements),
+                "send_date": send_date.isoformat(),
+            },
+        ),
+    )
+    run_after = max(now, datetime.combine(send_date, time.min, tzinfo=UTC))
+    _queue_step(db, wiring.jobs, campaign_id, run_after=run_after)
+    return _as_campaign(db.execute(select(_campaign).where(_campaign.c.id == campaign_id)).one())
+
+
+def _queue_step(
+    db: Connection, jobs: JobQueue, campaign_id: str, *, run_after: datetime | None = None
+) -> None:
+    # The dedup key keeps one pending step per campaign, so the walk never runs twice at once.
+    jobs.enqueue(
+        db,
+        kind=CAMPAIGN_STEP_JOB,
+        payload={"campaign": campaign_id},
+        run_after=run_after,
+        dedup_key=f"enrollment-campaign:{campaign_id}",
+    )
+
+
+def list_campaigns(db: Connection, *, limit: int = 50) -> list[Campaign]:
+    """The latest campaigns first, with their counts so far."""
+    rows = db.execute(select(_campaign).order_by(_campaign.c.created_at.desc()).limit(limit))
+    return [_as_campaign(row) for row in rows]
+
+
+def get_campaign(db: Connection, *, campaign_id: str) -> Campaign:
+    row = db.execute(select(_campaign).where(_campaign.c.id == campaign_id)).first()
+    if row is None:
+        raise NotFound("no such campaign")
+    return _as_campaign(row)
+
+
+@dataclass(slots=True)
+class _StepCounts:
+    emailed: int = 0
+    letters_due: int = 0
+    skipped: int = 0
+
+
+def run_step(db: Connection, wiring: Wiring, *, campaign_id: str) -> None:
+    """One step of a campaign (the handler of ``CAMPAIGN_STEP_JOB``): inform up to a batch of
+    people of the département at the cursor, move the cursor, queue the next step or finish."""
+    row = db.execute(
+        select(_campaign).where(_campaign.c.id == campaign_id).with_for_update()
+    ).first()
+    if row is None or row.status == CampaignStatus.FINISHED:
+        return  # a stale job: nothing to do
+    departements = row.departements.split(",")
+    departement, cursor = row.cursor_departement, row.cursor_id
+    limit = wiring.settings.campaign_batch
+    people = _next_people(db, departement, cursor, limit)
+    counts = _inform(db, wiring, row, people)
+    now = wiring.storage.clock.now()
+    if len(people) == limit:
+        cursor = people[-1].id
+    else:
+        # This département is done: the next one, from its start (or the end of the walk).
+        position = departements.index(departement) + 1
+        departement = departements[position] if position < len(departements) else None
+        cursor = ""
+    finished = departement is None
+    db.execute(
+        update(_campaign)
+        .where(_campaign.c.id == campaign_id)
+        .values(
+            status=(CampaignStatus.FINISHED if finished else CampaignStatus.RUNNING).value,
+            cursor_departement=departement,
+            cursor_id=cursor,
+            emailed=_campaign.c.emailed + counts.emailed,
+            letters_due=_campaign.c.letters_due + counts.letters_due,
+            skipped=_campaign.c.skipped + counts.skipped,
+            updated_at=now,
+            finished_at=now if finished else None,
+        )
+    )
+    _audit_step(db, wiring, campaign_id, row.cursor_departement, counts, finished=finished)
+    if not finished:
+        _queue_step(db, wiring.jobs, campaign_id)
+
+
+def _next_people(db: Connection, departement: str, cursor: str, limit: int) -> list[Any]:
+    """Registered holders of ``departement`` after ``cursor``, in id order, with their keys."""
+    joined, key_columns = join_data_key(_beneficiary, _beneficiary.c.id)
+    query = (
+        select(_beneficiary.c.id, _beneficiary.c.sealed, *key_columns)
+        .select_from(joined)
+        .where(
+            _beneficiary.c.departement == departement,
+            _beneficiary.c.status == BeneficiaryStatus.REGISTERED.value,
+            _beneficiary.c.id > cursor,
+            _beneficiary.c.holder_id.is_(None),
+        )
+        .order_by(_beneficiary.c.id)
+        .limit(limit)
+        # Two campaigns over one département (an initial wave and a newcomers' wave) wait for
+        # each other here; the one that waited sees the rows already informed and skips them.
+        .with_for_update(of=_beneficiary)
+    )
+    return list(db.execute(query))
+
+
+def _inform(db: Connection, wiring: Wiring, campaign: Any, people: list[Any]) -> _StepCounts:
+    counts = _StepCounts()
+    storage, now = wiring.storage, wiring.storage.clock.now()
+    addresses: dict[str, str] = {}
+    for person in people:
+        try:
+            key = storage.key_from(
+                person.id,
+                kek_id=person.key_kek_id,
+                wrapped=person.key_wrapped,
+                destroyed_at=person.key_destroyed_at,
+            )
+        except DataKeyDestroyed:
+            counts.skipped += 1  # erased: nobody left to inform
+            continue
+        addresses[person.id] = entry_from(key.open(person.sealed, sealing_context(person.id))).email
+    codes, code_rows = enrollment_codes.code_rows(
+        storage, addresses, now=now, lifetime=wiring.settings.code_lifetime
+    )
+    notices, statuses = [], []
+    for beneficiary_id, email in addresses.items():
+        channel = NoticeChannel.EMAIL if email else NoticeChannel.LETTER
+        if email:
+            try:
+                notify_service.queue_email(
+                    db,
+                    wiring.jobs,
+                    to=email,
+                    template=OPENING_TEMPLATE,
+                    context={
+                        "code": codes[beneficiary_id],
+                        "link": wiring.activation_url,
+                        "opposition_ends": campaign.opposition_ends.isoformat(),
+                    },
+                )
+            except InvalidRecipient:
+                channel = NoticeChannel.LETTER  # an address the relay cannot take: post instead
+        emailed = channel is NoticeChannel.EMAIL
+        counts.emailed += emailed
+        counts.letters_due += not emailed
+        notices.append(
+            {
+                "id": new_id(),
+                "campaign_id": campaign.id,
+                "beneficiary_id": beneficiary_id,
+                "channel": channel.value,
+                "status": (NoticeStatus.QUEUED if emailed else NoticeStatus.LETTER_DUE).value,
+                "opposition_ends": campaign.opposition_ends,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        status = BeneficiaryStatus.NOTIFIED if emailed else BeneficiaryStatus.LETTER_DUE
+        statuses.append({"b_id": beneficiary_id, "v_status": status.value, "v_at": now})
+    enrollment_codes.insert_codes(db, code_rows)
+    if notices:
+        db.execute(insert(_notice), notices)
+        db.execute(_SET_STATUS, statuses)
+    return counts
+
+
+# Only from "registered": a person whose status moved meanwhile (a death in a registry file)
+# keeps it.
+_SET_STATUS = (
+    update(_beneficiary)
+    .where(
+        _beneficiary.c.id == bindparam("b_id"),
+        _beneficiary.c.status == BeneficiaryStatus.REGISTERED.value,
+    )
+    .values(status=bindparam("v_status"), status_at=bindparam("v_at"))
+)
+
+
+def _audit_step(
+    db: Connection,
+    wiring: Wiring,
+    campaign_id: str,
+    departement: str,
+    counts: _StepCounts,
+    *,
+    finished: bool,
+) -> None:
+    wiring.audit.record(
+        db,
+        AuditRecord(
+            tag=EventTag.ENROLLMENT_CAMPAIGN_STEP,
+            outcome=Outcome.SUCCESS,
+            actor=CARNET,
+            patient_id=None,
+            entity=f"enrollment-campaign/{campaign_id}",
+            detail={
+                "departement": departement,
+                "emailed": counts.emailed,
+                "letters_due": counts.letters_due,
+                "skipped": counts.skipped,
+                "finished": finished,
+            },
+        ),
+    )

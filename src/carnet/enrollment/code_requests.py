@@ -1,0 +1,199 @@
+"""A new activation code on request (« code provisoire » lost or expired): the person gives
+their NIR, their Carte Vitale serial number and their birth date, and picks e-mail or SMS.
+
+- The NIR finds the beneficiary through its blind index; the serial and the birth date are
+  compared with their sealed values (constant time). On a match, the previous code stops working
+  and the new one goes to the contact on file (never to one given in the request).
+- **No enumeration.** Whether the details match, do not, name nobody, or the NIR is locked, the
+  answer is the same ``CodeRequestAnswer``; only the audit trail knows which it was.
+- **Rate limited.** Mismatches are counted per NIR, by its blind index (so NIRs nobody holds
+  are counted too); after ``regeneration_failures`` within ``regeneration_lockout_minutes`` the
+  NIR is locked for that long, right details included.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import Connection, delete, select, update
+
+from carnet.audit.service import AuditRecord, EventTag, Outcome
+from carnet.core.actor import ANONYMOUS
+from carnet.core.db import insert_or_ignore
+from carnet.enrollment import enrollment_codes, models
+from carnet.enrollment.campaigns import Wiring
+from carnet.enrollment.registry_apply import NIR_DOMAIN, entry_from, sealing_context
+from carnet.enrollment.schemas import (
+    BeneficiaryStatus,
+    CodeChannel,
+    CodeRequestAnswer,
+    RegistryEntry,
+)
+from carnet.notify import service as notify_service
+from carnet.storage.errors import DataKeyDestroyed
+from carnet.storage.service import join_data_key
+
+CODE_TEMPLATE = "activation_code"
+_THROTTLE_PURPOSE = "regenerate"
+_b = models.beneficiary
+_t = models.throttle
+# Overseas mobiles are 06 numbers too, under their own country codes (ARCEP plan). Mayotte's
+# 0639 block is left out: it shares that block with the range kept for fiction (06 39 98).
+_OVERSEAS: Final = {
+    "0690": "+590",
+    "0691": "+590",
+    "0692": "+262",
+    "0693": "+262",
+    "0694": "+594",
+    "0696": "+596",
+    "0697": "+596",
+}
+# People who may ask: those not yet in a space (later statuses open, close or oppose it).
+_WAITING = (
+    BeneficiaryStatus.REGISTERED.value,
+    BeneficiaryStatus.NOTIFIED.value,
+    BeneficiaryStatus.LETTER_DUE.value,
+)
+
+
+def e164(mobile: str) -> str:
+    """A registry mobile (``06…``/``07…``, as ``validation`` stores it) in E.164 form."""
+    return _OVERSEAS.get(mobile[:4], "+33") + mobile[1:]
+
+
+def regenerate(
+    db: Connection,
+    wiring: Wiring,
+    *,
+    nir: str,
+    vitale_serial: str,
+    birth_date: date,
+    channel: CodeChannel,
+    sms_available: bool,
+) -> CodeRequestAnswer:
+    """Send a new code when the details match (see the module docstring); never raises on
+    wrong details, and answers the same in every case."""
+    answer = CodeRequestAnswer(channel=channel)
+    now = wiring.storage.clock.now()
+    index = wiring.storage.blind_index(NIR_DOMAIN, "".join(nir.split()).upper())
+    key = f"{_THROTTLE_PURPOSE}:{index}"
+    if _locked(db, key, now):
+        _audit(db, wiring, Outcome.REFUSED, None, reason="locked", channel=channel)
+        return answer
+    found = _match(db, wiring, index, vitale_serial, birth_date)
+    if found is None:
+        locked = _count_failure(db, wiring, key, now)
+        _audit(db, wiring, Outcome.REFUSED, None, reason="mismatch", channel=channel, locked=locked)
+        return answer
+    beneficiary_id, entry = found
+    db.execute(delete(_t).where(_t.c.key == key))  # proven: earlier slips are forgiven
+    recipient = _recipient(entry, channel, sms_available=sms_available)
+    if recipient is None:
+        _audit(db, wiring, Outcome.REFUSED, beneficiary_id, reason="no-contact", channel=channel)
+        return answer
+    lifetime = wiring.settings.code_lifetime
+    code = enrollment_codes.replace_code(
+        db, wiring.storage, beneficiary_id=beneficiary_id, now=now, lifetime=lifetime
+    )
+    context = {"code": code, "expires_on": (now + lifetime).date().isoformat()}
+    if channel is CodeChannel.EMAIL:
+        notify_service.queue_email(
+            db, wiring.jobs, to=recipient, template=CODE_TEMPLATE, context=context
+        )
+    else:
+        notify_service.queue_sms(
+            db, wiring.jobs, to=recipient, template=CODE_TEMPLATE, context=context
+        )
+    _audit(db, wiring, Outcome.SUCCESS, beneficiary_id, reason="sent", channel=channel)
+    return answer
+
+
+def _match(
+    db: Connection, wiring: Wiring, index: str, vitale_serial: str, birth_date: date
+) -> tuple[str, RegistryEntry] | None:
+    joined, key_columns = join_data_key(_b, _b.c.id)
+    row = db.execute(
+        select(_b.c.id, _b.c.sealed, *key_columns)
+        .select_from(joined)
+        .where(_b.c.nir_index == index, _b.c.status.in_(_WAITING), _b.c.holder_id.is_(None))
+    ).first()
+    if row is None:
+        return None
+    try:
+        key = wiring.storage.key_from(
+            row.id,
+            kek_id=row.key_kek_id,
+            wrapped=row.key_wrapped,
+            destroyed_at=row.key_destroyed_at,
+        )
+    except DataKeyDestroyed:
+        return None
+    entry = entry_from(key.open(row.sealed, sealing_context(row.id)))
+    given = "".join(ch for ch in vitale_serial if ch.isdigit())
+    # Both compared whatever the first says, in constant time: timing tells nothing either.
+    serial_ok = hmac.compare_digest(given.encode(), entry.vitale_serial.encode())
+    birth_ok = hmac.compare_digest(
+        birth_date.isoformat().encode(), entry.birth_date.isoformat().encode()
+    )
+    return (row.id, entry) if serial_ok and birth_ok and entry.vitale_serial else None
+
+
+def _recipient(entry: RegistryEntry, channel: CodeChannel, *, sms_available: bool) -> str | None:
+    if channel is CodeChannel.EMAIL:
+        return entry.email or None
+    return e164(entry.mobile) if entry.mobile and sms_available else None
+
+
+def _locked(db: Connection, key: str, now: datetime) -> bool:
+    row = db.execute(select(_t.c.locked_until).where(_t.c.key == key)).first()
+    return row is not None and row.locked_until is not None and row.locked_until > now
+
+
+def _count_failure(db: Connection, wiring: Wiring, key: str, now: datetime) -> bool:
+    """Count one mismatch for ``key``; True when it locks the NIR."""
+    window = timedelta(minutes=wiring.settings.regeneration_lockout_minutes)
+    fresh = {"key": key, "failures": 0, "window_start": now, "locked_until": None}
+    insert_or_ignore(db, _t, fresh, key="key")
+    row: Any = db.execute(select(_t).where(_t.c.key == key).with_for_update()).one()
+    if row.window_start + window <= now:
+        failures, start = 1, now  # the old window is over: count afresh
+    else:
+        failures, start = row.failures + 1, row.window_start
+    locked = failures >= wiring.settings.regeneration_failures
+    db.execute(
+        update(_t)
+        .where(_t.c.key == key)
+        .values(
+            failures=0 if locked else failures,
+            window_start=start,
+            locked_until=now + window if locked else None,
+        )
+    )
+    return locked
+
+
+def _audit(
+    db: Connection,
+    wiring: Wiring,
+    outcome: Outcome,
+    beneficiary_id: str | None,
+    *,
+    reason: str,
+    channel: CodeChannel,
+    locked: bool = False,
+) -> None:
+    # A match joins the person's own chain (their space's history will show it); a refusal
+    # names nobody, so it joins the system chain.
+    wiring.audit.record(
+        db,
+        AuditRecord(
+            tag=EventTag.ENROLLMENT_CODE_REGENERATE,
+            outcome=outcome,
+            actor=ANONYMOUS,
+            patient_id=beneficiary_id,
+            entity="enrollment-activation-code",
+            detail={"reason": reason, "channel": channel.value, "locked": locked},
+        ),
+    )

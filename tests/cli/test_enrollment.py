@@ -43,3 +43,24 @@ def test_a_file_that_is_not_a_registry_file(carnet, tmp_path: Path) -> None:
     other = tmp_path / "other.txt"
     other.write_text("hello|world\n")
     assert "missing columns" in carnet("enrollment", "import", str(other), code=1)
+
+
+def test_letters_print_writes_batches_once(carnet, tmp_path: Path, monkeypatch) -> None:
+    path, out_dir = tmp_path / "registry.txt", tmp_path / "letters"
+    carnet("enrollment", "sample", str(path), "--lines", "120")
+    carnet("enrollment", "import", str(path))
+    carnet("enrollment", "campaign", "start", "--departements", "31,80", "--date", "2026-01-01")
+    carnet("jobs", "run")
+    # The letter's link must be https: refused before anything is written or marked.
+    assert "must be https" in carnet("enrollment", "letters", "print", str(out_dir), code=2)
+    monkeypatch.setenv("CARNET_PUBLIC_BASE_URL", "https://carnet.example.fr")
+    first = carnet("enrollment", "letters", "print", str(out_dir), "--batch-size", "2")
+    assert "5 letters in 3 files" in first
+    files = sorted(out_dir.iterdir())
+    assert len(files) == 3
+    assert all(str(f) in first.replace("\n", "") for f in files)
+    assert "0 letters in 0 files" in carnet("enrollment", "letters", "print", str(out_dir))
+    assert sorted(out_dir.iterdir()) == files
+    values = path.read_text().splitlines()[1].split("|")
+    for value in (values[0], values[5]):
+        assert value not in first

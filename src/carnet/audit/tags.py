@@ -63,6 +63,7 @@ class EventTag(StrEnum):
     ENROLLMENT_CAMPAIGN_START = "enrollment:campaign:start"
     ENROLLMENT_CAMPAIGN_STEP = "enrollment:campaign:step"
     ENROLLMENT_NOTICE_BOUNCE = "enrollment:notice:bounce"
+    ENROLLMENT_LETTER_BATCH = "enrollment:letter:batch"
     ENROLLMENT_CODE_REGENERATE = "enrollment:code:regenerate"
 
 
@@ -166,6 +167,8 @@ CODES: dict[EventTag, AuditCoding] = {
     EventTag.ENROLLMENT_NOTICE_BOUNCE: AuditCoding(
         DCM, "110100", "Application Activity", None, None, "U"
     ),
+    # One print batch of letters written and its people marked (counts only).
+    EventTag.ENROLLMENT_LETTER_BATCH: AuditCoding(*_EXPORT, None, None, "E"),
     # A person asking for a new activation code proves who they are: an authentication event.
     EventTag.ENROLLMENT_CODE_REGENERATE: AuditCoding(*_LOGIN, None, None, "E"),
 }

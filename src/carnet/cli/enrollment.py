@@ -26,6 +26,10 @@ campaign_app = typer.Typer(
     help="Notification campaigns: inform people before their space opens.", no_args_is_help=True
 )
 app.add_typer(campaign_app, name="campaign")
+letters_app = typer.Typer(
+    help="Printed letters for people without a usable e-mail.", no_args_is_help=True
+)
+app.add_typer(letters_app, name="letters")
 
 
 @app.command("import")
@@ -153,3 +157,28 @@ def campaign_status_command(
             f"{c.emailed:,}", f"{c.letters_due:,}", f"{c.skipped:,}",
         )  # fmt: skip
     out.print(table)
+
+
+@letters_app.command("print")
+def letters_print_command(
+    out_dir: Path = typer.Argument(..., file_okay=False, help="Where to write the batch PDFs."),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", min=1, help="Letters per PDF (default: the letter_batch setting)."
+    ),
+) -> None:
+    """Print the letters due (no usable e-mail, or a bounce): one PDF per batch, each letter
+    with a fresh activation code; its people are then marked informed. Safe to run again."""
+    from carnet.core.errors import InvalidInput
+
+    with runtime() as rt:
+        try:
+            printed = rt.enrollment.print_letters(rt.transaction, out_dir, batch_size=batch_size)
+        except InvalidInput as exc:
+            console.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(2) from exc
+    for path in printed.files:
+        out.print(str(path))
+    out.print(
+        f"{printed.letters:,} letters in {len(printed.files):,} files, "
+        f"{printed.skipped:,} due but not printable (erased, or no postal address)"
+    )

@@ -5,7 +5,7 @@ never informed.
 - **What a person gets.** A one-time activation code (``enrollment_codes``: only its keyed hash
   is stored), the end of their opposition window (send date + ``opposition_days``) and a notice:
   an e-mail ``space_opening`` through notify's outbox when they gave a usable address (status
-  ``notified``), otherwise the status ``letter-due`` (the letters module prints those).
+  ``notified``), otherwise the status ``letter-due`` (``letter_batches`` prints those).
   Dependants (children) are informed through their holder and are not walked.
 - **Resumable, bounded.** Each step is one job and one transaction: at most ``campaign_batch``
   people of one département, in id order from a cursor kept on the campaign row, then the next

@@ -19,6 +19,8 @@ class EnrollmentSettings(BaseModel):
     """Wrong entries an activation code survives; it is burnt after that."""
     campaign_batch: int = Field(default=1000, ge=1, le=100_000)
     """Persons per step of a campaign (one transaction, one audit event)."""
+    letter_batch: int = Field(default=5000, ge=1, le=100_000)
+    """Letters per print batch: one merged PDF, one transaction, one audit event."""
     regeneration_failures: int = Field(default=5, ge=1, le=100)
     """Mismatched requests for a new code on one NIR before it is locked."""
     regeneration_lockout_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)

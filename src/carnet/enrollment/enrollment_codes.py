@@ -76,14 +76,29 @@ def replace_code(
     db: Connection, storage: Storage, *, beneficiary_id: str, now: datetime, lifetime: timedelta
 ) -> str:
     """A new code for ``beneficiary_id``, retiring every live one; returned in clear, once."""
+    return replace_codes(db, storage, [beneficiary_id], now=now, lifetime=lifetime)[beneficiary_id]
+
+
+def replace_codes(
+    db: Connection,
+    storage: Storage,
+    beneficiary_ids: list[str],
+    *,
+    now: datetime,
+    lifetime: timedelta,
+) -> dict[str, str]:
+    """New codes for ``beneficiary_ids`` (a print batch), retiring their live ones; the codes in
+    clear by beneficiary, returned once."""
+    if not beneficiary_ids:
+        return {}
     db.execute(
         update(_code)
-        .where(_code.c.beneficiary_id == beneficiary_id, _code.c.used_at.is_(None))
+        .where(_code.c.beneficiary_id.in_(beneficiary_ids), _code.c.used_at.is_(None))
         .values(used_at=now)
     )
-    codes, rows = code_rows(storage, [beneficiary_id], now=now, lifetime=lifetime)
+    codes, rows = code_rows(storage, beneficiary_ids, now=now, lifetime=lifetime)
     insert_codes(db, rows)
-    return codes[beneficiary_id]
+    return codes
 
 
 def consume_code(

@@ -104,6 +104,8 @@ notice = Table(
     Column("channel", String(16), nullable=False),  # email | letter
     Column("status", String(16), nullable=False),  # schemas.NoticeStatus
     Column("opposition_ends", Date, nullable=False),
+    # The print batch whose PDF carries this notice's letter ("<campaign id>-<batch number>").
+    Column("letter_batch", String(48), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # One notice per person and campaign, whatever a crash or a second run does.

@@ -46,6 +46,8 @@ class NoticeStatus(StrEnum):
     """The e-mail is in the outbox (or sent: delivery reports only come back as bounces)."""
     BOUNCED = "bounced"
     LETTER_DUE = "letter-due"
+    LETTER_SENT = "letter-sent"
+    """Printed in a batch (``letter_batch``); the person is then ``notified``."""
 
 
 class CodeChannel(StrEnum):
@@ -66,6 +68,17 @@ class Campaign:
     emailed: int
     letters_due: int
     skipped: int
+
+
+@dataclass(frozen=True, slots=True)
+class LettersPrinted:
+    """The outcome of printing the letters due: the batch files written, in order, and counts
+    (never a person)."""
+
+    files: tuple[Path, ...]
+    letters: int
+    skipped: int
+    """People due a letter who cannot get one (data erased, no postal address): left due."""
 
 
 @dataclass(frozen=True, slots=True)

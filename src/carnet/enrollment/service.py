@@ -4,7 +4,8 @@
 its guarantees); ``write_registry`` writes files in that format (``COLUMNS``, documented in
 docs/registry-file.md); ``find_beneficiary`` and ``count_beneficiaries`` read the registry.
 ``Enrollment`` (one per process, ``Runtime.enrollment``) runs notification waves
-(``campaigns``), bounces (``notices``) and activation codes (``enrollment_codes``,
+(``campaigns``), bounces (``notices``), print batches of letters (``letter_batches``) and
+activation codes (``enrollment_codes``,
 ``code_requests``).
 Other areas import ``from carnet.enrollment import service as enrollment_service``.
 """
@@ -13,15 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from carnet.audit.service import AuditTrail
 from carnet.core.actor import Actor
-from carnet.enrollment import campaigns, code_requests, enrollment_codes, models, notices
+from carnet.enrollment import (
+    campaigns,
+    code_requests,
+    enrollment_codes,
+    letter_batches,
+    models,
+    notices,
+)
 from carnet.enrollment.campaigns import CAMPAIGN_STEP_JOB, Wiring, parse_departements
 from carnet.enrollment.config import EnrollmentSettings
+from carnet.enrollment.letter_batches import TransactionFactory
 from carnet.enrollment.registry_apply import NIR_DOMAIN, entry_from, sealing_context
 from carnet.enrollment.registry_file import COLUMNS, write_registry
 from carnet.enrollment.registry_import import REPORT_HEADER, STALE_AFTER, import_registry
@@ -33,6 +43,7 @@ from carnet.enrollment.schemas import (
     CampaignStatus,
     CodeChannel,
     CodeRequestAnswer,
+    LettersPrinted,
     LineError,
     NoticeChannel,
     NoticeStatus,
@@ -60,6 +71,7 @@ __all__ = [
     "CodeRequestAnswer",
     "Enrollment",
     "EnrollmentSettings",
+    "LettersPrinted",
     "LineError",
     "NoticeChannel",
     "NoticeStatus",
@@ -185,6 +197,20 @@ class Enrollment:
         wiring = self._wiring
         return notices.record_bounce(
             db, audit=wiring.audit, clock=wiring.storage.clock, notice_id=notice_id
+        )
+
+    def print_letters(
+        self, transaction: TransactionFactory, out_dir: Path, *, batch_size: int | None = None
+    ) -> LettersPrinted:
+        """Print the letters due into ``out_dir``: one merged PDF per batch of at most
+        ``batch_size`` letters (default: the ``letter_batch`` setting), each letter with a fresh
+        code, its people marked informed in the batch's own transaction (``transaction`` opens
+        one; see ``letter_batches``). Running it again prints nothing new."""
+        return letter_batches.print_letters(
+            transaction,
+            self._wiring,
+            out_dir,
+            batch_size=batch_size or self.settings.letter_batch,
         )
 
     def regenerate_code(

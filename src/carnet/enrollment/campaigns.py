@@ -31,7 +31,7 @@ from carnet.core.errors import InvalidInput, NotFound
 from carnet.core.ids import new_id
 from carnet.enrollment import enrollment_codes, models
 from carnet.enrollment.config import EnrollmentSettings
-from carnet.enrollment.registry_apply import entry_from, sealing_context
+from carnet.enrollment.registry_apply import open_entry
 from carnet.enrollment.schemas import (
     BeneficiaryStatus,
     Campaign,
@@ -44,7 +44,6 @@ from carnet.enrollment.validation import DEPARTEMENTS
 from carnet.jobs.service import JobQueue
 from carnet.notify import service as notify_service
 from carnet.notify.errors import InvalidRecipient
-from carnet.storage.errors import DataKeyDestroyed
 from carnet.storage.service import Storage, join_data_key
 
 CAMPAIGN_STEP_JOB = "enrollment:campaign-step"
@@ -242,17 +241,11 @@ def _inform(db: Connection, wiring: Wiring, campaign: Any, people: list[Any]) ->
     storage, now = wiring.storage, wiring.storage.clock.now()
     addresses: dict[str, str] = {}
     for person in people:
-        try:
-            key = storage.key_from(
-                person.id,
-                kek_id=person.key_kek_id,
-                wrapped=person.key_wrapped,
-                destroyed_at=person.key_destroyed_at,
-            )
-        except DataKeyDestroyed:
+        entry = open_entry(storage, person)
+        if entry is None:
             counts.skipped += 1  # erased: nobody left to inform
             continue
-        addresses[person.id] = entry_from(key.open(person.sealed, sealing_context(person.id))).email
+        addresses[person.id] = entry.email
     codes, code_rows = enrollment_codes.code_rows(
         storage, addresses, now=now, lifetime=wiring.settings.code_lifetime
     )

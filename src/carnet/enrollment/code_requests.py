@@ -24,7 +24,7 @@ from carnet.core.actor import ANONYMOUS
 from carnet.core.db import insert_or_ignore
 from carnet.enrollment import enrollment_codes, models
 from carnet.enrollment.campaigns import Wiring
-from carnet.enrollment.registry_apply import NIR_DOMAIN, entry_from, sealing_context
+from carnet.enrollment.registry_apply import NIR_DOMAIN, open_entry
 from carnet.enrollment.schemas import (
     BeneficiaryStatus,
     CodeChannel,
@@ -32,7 +32,6 @@ from carnet.enrollment.schemas import (
     RegistryEntry,
 )
 from carnet.notify import service as notify_service
-from carnet.storage.errors import DataKeyDestroyed
 from carnet.storage.service import join_data_key
 
 CODE_TEMPLATE = "activation_code"
@@ -121,16 +120,9 @@ def _match(
     ).first()
     if row is None:
         return None
-    try:
-        key = wiring.storage.key_from(
-            row.id,
-            kek_id=row.key_kek_id,
-            wrapped=row.key_wrapped,
-            destroyed_at=row.key_destroyed_at,
-        )
-    except DataKeyDestroyed:
+    entry = open_entry(wiring.storage, row)
+    if entry is None:
         return None
-    entry = entry_from(key.open(row.sealed, sealing_context(row.id)))
     given = "".join(ch for ch in vitale_serial if ch.isdigit())
     # Both compared whatever the first says, in constant time: timing tells nothing either.
     serial_ok = hmac.compare_digest(given.encode(), entry.vitale_serial.encode())

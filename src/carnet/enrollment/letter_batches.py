@@ -35,14 +35,13 @@ from carnet.core.errors import InvalidInput
 from carnet.enrollment import enrollment_codes, models
 from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.letters import Civility, LetterInput, render_batch
-from carnet.enrollment.registry_apply import entry_from, sealing_context
+from carnet.enrollment.registry_apply import open_entry
 from carnet.enrollment.schemas import (
     BeneficiaryStatus,
     LettersPrinted,
     NoticeStatus,
     RegistryEntry,
 )
-from carnet.storage.errors import DataKeyDestroyed
 from carnet.storage.service import join_data_key
 
 TransactionFactory = Callable[[], AbstractContextManager[Connection]]
@@ -134,17 +133,8 @@ def _print_batch(
     earliest_deadline = today + wiring.settings.opposition_window
     entries: dict[str, tuple[Any, RegistryEntry]] = {}
     for person in people:
-        try:
-            key = storage.key_from(
-                person.id,
-                kek_id=person.key_kek_id,
-                wrapped=person.key_wrapped,
-                destroyed_at=person.key_destroyed_at,
-            )
-        except DataKeyDestroyed:
-            continue  # erased: nobody left to write to
-        entry = entry_from(key.open(person.sealed, sealing_context(person.id)))
-        if address_lines(entry):
+        entry = open_entry(storage, person)
+        if entry is not None and address_lines(entry):  # None: erased, nobody to write to
             entries[person.id] = (person, entry)
     skipped = len(people) - len(entries)
     if not entries:

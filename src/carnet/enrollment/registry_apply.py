@@ -51,6 +51,21 @@ def entry_from(data: bytes) -> RegistryEntry:
     return RegistryEntry(**values)
 
 
+def open_entry(storage: Storage, row: Any) -> RegistryEntry | None:
+    """The entry sealed in a beneficiary ``row`` read with its data key's columns
+    (``join_data_key``); None once the key is destroyed (the person's data was erased)."""
+    try:
+        key = storage.key_from(
+            row.id,
+            kek_id=row.key_kek_id,
+            wrapped=row.key_wrapped,
+            destroyed_at=row.key_destroyed_at,
+        )
+    except DataKeyDestroyed:
+        return None
+    return entry_from(key.open(row.sealed, sealing_context(row.id)))
+
+
 @dataclass(slots=True)
 class _Known:
     """A beneficiary as the batch knows it: stored, or created by an earlier line."""

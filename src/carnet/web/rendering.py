@@ -7,16 +7,19 @@ the CSRF token, the profiles, asset URLs).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from babel.dates import format_date
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -56,8 +59,22 @@ class PortalDeps:
     transaction: Transaction | None = None
 
 
+_T = TypeVar("_T")
+
+
 class Portal:
     """Renders pages and error pages in the visitor's language under the configured brand."""
+
+    async def in_transaction(self, work: Callable[[Connection], _T]) -> _T:
+        """``work(db)`` in one database transaction, in the threadpool (never on the loop)."""
+        transaction = self.deps.transaction
+        assert transaction is not None, "a portal with accounts has a transaction factory"
+
+        def run() -> _T:
+            with transaction() as db:
+                return work(db)
+
+        return await run_in_threadpool(run)
 
     def __init__(self, deps: PortalDeps) -> None:
         self.deps = deps

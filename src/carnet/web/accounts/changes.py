@@ -79,12 +79,7 @@ class ChangePages:
 
     async def run(self, work: Any) -> Any:
         """``work(db)`` in a transaction, in the threadpool."""
-
-        def in_transaction() -> Any:
-            with self.transaction() as db:
-                return work(db)
-
-        return await run_in_threadpool(in_transaction)
+        return await self.portal.in_transaction(work)
 
     # --- password ---------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from carnet.identity.accounts.errors import NotAllowed, SignInRefused
@@ -48,19 +47,12 @@ class SecurityPages:
     """The handlers of the security page (one instance per portal)."""
 
     def __init__(self, portal: Portal, accounts: Accounts) -> None:
-        assert portal.deps.transaction is not None
         self.portal = portal
         self.accounts = accounts
-        self.transaction = portal.deps.transaction
 
     async def run(self, work: Any) -> Any:
         """``work(db)`` in a transaction, in the threadpool."""
-
-        def in_transaction() -> Any:
-            with self.transaction() as db:
-                return work(db)
-
-        return await run_in_threadpool(in_transaction)
+        return await self.portal.in_transaction(work)
 
     async def page(self, request: Request) -> Response:
         session = require(request)

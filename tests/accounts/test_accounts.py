@@ -9,7 +9,6 @@ from sqlalchemy import Connection, text
 from tests.accounts.factories import PASSWORD, make_account, make_operator
 
 from carnet.core.actor import CARNET
-from carnet.identity.accounts import service as accounts_service
 from carnet.identity.accounts import totp
 from carnet.identity.accounts.errors import (
     InvalidLogin,
@@ -170,22 +169,22 @@ def _recovery_codes_work_once(db: Connection, rt: Runtime, sealer: object, accou
 
 def test_external_sign_in_api(db: Connection, rt: Runtime) -> None:
     assert (
-        accounts_service.account_for_person(
+        rt.accounts.account_for_person(
             db, person_kind="patient", person_id="pat-ext-1", create=False
         )
         is None
     )
-    account_id = accounts_service.account_for_person(
+    account_id = rt.accounts.account_for_person(
         db, person_kind="patient", person_id="pat-ext-1", create=True
     )
     assert account_id is not None
     assert (
-        accounts_service.account_for_person(
+        rt.accounts.account_for_person(
             db, person_kind="patient", person_id="pat-ext-1", create=False
         )
         == account_id
     )
-    issued = accounts_service.open_session(
+    issued = rt.accounts.open_session(
         db,
         account_id=account_id,
         method="franceconnect",
@@ -281,7 +280,7 @@ def test_an_external_sign_in_is_announced_unless_the_browser_is_trusted(rt: Runt
 
     def federated_sign_in(device_token: str | None) -> list[str]:
         with rt.transaction() as db:
-            accounts_service.open_session(
+            rt.accounts.open_session(
                 db,
                 account_id=account.account_id,
                 method="franceconnect",

@@ -19,7 +19,6 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from carnet.identity.accounts import service as accounts_service
 from carnet.identity.accounts.errors import SignInRefused
 from carnet.identity.federation.errors import FederationRefused, ProviderUnavailable, Reason
 from carnet.identity.federation.service import Federation, ProviderName, SignedIn
@@ -274,11 +273,11 @@ def _complete(
     )
     with deps.transaction() as db:
         signed_in = federation.identify(db, assertion, deps.people)
-        account_id = accounts_service.account_for_person(
+        account_id = deps.accounts.account_for_person(
             db, person_kind=signed_in.person_kind, person_id=signed_in.person_id, create=True
         )
         assert account_id is not None
-        issued = accounts_service.open_session(
+        issued = deps.accounts.open_session(
             db,
             account_id=account_id,
             method=route.method,

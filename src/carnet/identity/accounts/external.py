@@ -1,10 +1,9 @@
 """Sign-in through an external provider (FranceConnect, Pro Santé Connect): the account of a
 person, found or created passwordless, and an active session for it.
 
-The agreed signatures of ``open_session`` and ``account_for_person`` carry no services, yet
-every session opened must be audited (and announced): the process's ``Accounts`` binds its
-context here when it is built (``bind``). Both are re-exported by ``service``, where callers
-find them.
+Callers reach them through ``Accounts.open_session`` and ``Accounts.account_for_person``,
+which pass the context (audit trail, jobs, clock) that every opened session is audited and
+announced with.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from sqlalchemy import Connection, insert, select
 
 from carnet.audit.tags import EventTag
 from carnet.core.actor import CARNET
-from carnet.core.errors import ConfigurationError
 from carnet.core.ids import new_id
 from carnet.identity.accounts import alerts, devices, models, sessions
 from carnet.identity.accounts.context import AccountsContext
@@ -25,21 +23,9 @@ from carnet.identity.accounts.schemas import IssuedSession
 
 _a = models.account
 
-_bound: list[AccountsContext] = []
-
-
-def bind(ctx: AccountsContext) -> None:
-    """Make ``ctx`` the context of the functions below (the last one bound wins)."""
-    _bound.append(ctx)
-
-
-def _context() -> AccountsContext:
-    if not _bound:
-        raise ConfigurationError("accounts are not set up: build the runtime first")
-    return _bound[-1]
-
 
 def open_session(
+    ctx: AccountsContext,
     db: Connection,
     *,
     account_id: str,
@@ -59,7 +45,6 @@ def open_session(
     person is told of the new sign-in by e-mail.
     """
     del client_address
-    ctx = _context()
     account = db.execute(select(_a).where(_a.c.id == account_id)).first()
     if account is None or account.disabled_at is not None:
         raise SignInRefused
@@ -85,6 +70,7 @@ def open_session(
 
 
 def account_for_person(
+    ctx: AccountsContext,
     db: Connection,
     *,
     person_kind: Literal["patient", "professional"],
@@ -98,7 +84,6 @@ def account_for_person(
     ).scalar()
     if found is not None or not create:
         return found
-    ctx = _context()
     account_id = new_id()
     db.execute(
         insert(_a).values(

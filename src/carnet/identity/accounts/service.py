@@ -2,10 +2,10 @@
 
     from carnet.identity.accounts import service as accounts_service
 
-Two module-level functions serve external sign-ins (FranceConnect, Pro Santé Connect): find or
-create the account of a person (``account_for_person``) and open a session for it
-(``open_session``). ``Accounts`` (one per process, built by the runtime) holds the keys and runs
-everything else: passwords, second factors, sessions, devices, TOTP, recovery, operators.
+``Accounts`` (one per process, built by the runtime) holds the keys and runs everything:
+passwords, second factors, sessions, devices, TOTP, recovery, operators, and the external
+sign-ins (FranceConnect, Pro Santé Connect): ``account_for_person`` finds or creates the account
+of a person, ``open_session`` opens a session for it.
 Functions that hash a password take a ``transaction`` factory instead of a connection: argon2
 runs between two transactions, never inside one (SQLite's writer lock would be held 0.2 s).
 
@@ -18,7 +18,8 @@ out), ``security`` (the security page: summary, devices, recovery codes), ``pass
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import Connection
 
@@ -40,7 +41,6 @@ from carnet.identity.accounts import (
 )
 from carnet.identity.accounts.config import AccountsSettings
 from carnet.identity.accounts.context import AccountsContext, Transaction
-from carnet.identity.accounts.external import account_for_person, open_session
 from carnet.identity.accounts.passwords import PasswordHasher
 from carnet.identity.accounts.schemas import (
     AccountKind,
@@ -75,9 +75,7 @@ __all__ = [
     "SessionInfo",
     "TotpEnrolment",
     "Transaction",
-    "account_for_person",
     "actor_for",
-    "open_session",
 ]
 
 
@@ -115,7 +113,6 @@ class Accounts:
             service_name=service_name,
             public_base_url=public_base_url,
         )
-        external.bind(self.ctx)
 
     @property
     def settings(self) -> AccountsSettings:
@@ -257,6 +254,44 @@ class Accounts:
     ) -> IssuedSession:
         """Act as another profile of the account; the session rotates (a privilege change)."""
         return signed_in.switch_profile(self.ctx, db, session=session, index=index)
+
+    def open_session(
+        self,
+        db: Connection,
+        *,
+        account_id: str,
+        method: str,
+        acr: str | None,
+        client_address: str | None,
+        user_agent: str | None,
+        now: datetime,
+        device_token: str | None = None,
+    ) -> IssuedSession:
+        """An active session after an external sign-in (see ``external.open_session``)."""
+        return external.open_session(
+            self.ctx,
+            db,
+            account_id=account_id,
+            method=method,
+            acr=acr,
+            client_address=client_address,
+            user_agent=user_agent,
+            now=now,
+            device_token=device_token,
+        )
+
+    def account_for_person(
+        self,
+        db: Connection,
+        *,
+        person_kind: Literal["patient", "professional"],
+        person_id: str,
+        create: bool,
+    ) -> str | None:
+        """The account of a Patient or Practitioner; with ``create``, a passwordless one."""
+        return external.account_for_person(
+            self.ctx, db, person_kind=person_kind, person_id=person_id, create=create
+        )
 
     def sign_out(self, db: Connection, *, session: CurrentSession) -> None:
         signed_in.sign_out(self.ctx, db, session=session)

@@ -210,6 +210,7 @@ def create_app(runtime: Runtime | None = None) -> ASGIApp:
             accounts=rt.accounts,
             transaction=rt.transaction,
             federation=federation,
+            enrollment=rt.enrollment,
         ),
     )
 

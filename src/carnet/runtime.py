@@ -126,6 +126,17 @@ def build_runtime(
     notifier = notify_service.Notifier.from_settings(
         settings.notify, environment=settings.environment
     )
+    accounts = Accounts(
+        settings=settings.accounts,
+        environment=settings.environment,
+        storage=storage,
+        audit=audit,
+        jobs=jobs,
+        clock=clock,
+        sms_available=notifier.sms_available,
+        public_base_url=settings.public_base_url,
+        service_name=settings.portal.service_name,
+    )
     runtime = Runtime(
         settings=settings,
         clock=clock,
@@ -136,22 +147,14 @@ def build_runtime(
         jobs=jobs,
         authz=authz,
         notify=notifier,
-        accounts=Accounts(
-            settings=settings.accounts,
-            environment=settings.environment,
-            storage=storage,
-            audit=audit,
-            jobs=jobs,
-            clock=clock,
-            sms_available=notifier.sms_available,
-            public_base_url=settings.public_base_url,
-            service_name=settings.portal.service_name,
-        ),
+        accounts=accounts,
         enrollment=enrollment_service.Enrollment(
             settings=settings.enrollment,
             storage=storage,
             audit=audit,
             jobs=jobs,
+            record=record,
+            accounts=accounts,
             public_base_url=settings.public_base_url,
             sms_available=notifier.sms_available,
         ),

@@ -41,9 +41,11 @@ from carnet.enrollment.schemas import (
     NoticeStatus,
 )
 from carnet.enrollment.validation import DEPARTEMENTS
+from carnet.identity.accounts.service import Accounts
 from carnet.jobs.service import JobQueue
 from carnet.notify import service as notify_service
 from carnet.notify.errors import InvalidRecipient
+from carnet.record.service import Record
 from carnet.storage.service import Storage, join_data_key
 
 CAMPAIGN_STEP_JOB = "enrollment:campaign-step"
@@ -64,6 +66,11 @@ class Wiring:
     settings: EnrollmentSettings
     activation_url: str
     """Where a notice sends people to activate or oppose (no code or identifier in it)."""
+    record: Record
+    """The health record: spaces are opened (their Patient written) through its Repository."""
+    accounts: Accounts
+    """Accounts of the people whose spaces open (activation, families, closure)."""
+    public_base_url: str
 
 
 def parse_departements(codes: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:

@@ -141,3 +141,12 @@ throttle = Table(
     Column("window_start", UTCDateTime, nullable=False),
     Column("locked_until", UTCDateTime, nullable=True),
 )
+
+# --- the space and its life cycle (opening, activation, closure) ------------------------------
+# (tables of ``opening``, ``activation`` and ``closure``; migration 2026-11-26_enrollment_spaces)
+
+# --- opposition ---------------------------------------------------------------------------------
+# (tables of ``opposition``, migration 2026-11-26_enrollment_opposition)
+
+# --- families: legal representatives and caregivers ---------------------------------------------
+# (tables of ``families`` and ``caregivers``, migration 2026-11-26_enrollment_families)

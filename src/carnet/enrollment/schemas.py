@@ -13,7 +13,8 @@ RunStatus = Literal["running", "interrupted", "finished", "abandoned"]
 
 
 class BeneficiaryStatus(StrEnum):
-    """Where a beneficiary stands. Stored by value; later items add opposed, open, closed."""
+    """Where a beneficiary stands in the life cycle of their space. Stored by value; one column,
+    so dashboards count per département and status without opening anything."""
 
     REGISTERED = "registered"
     DECEASED = "deceased"
@@ -21,6 +22,21 @@ class BeneficiaryStatus(StrEnum):
     """Informed by e-mail (or by letter, once sent); the opposition window runs."""
     LETTER_DUE = "letter-due"
     """To be informed by post: no usable e-mail, or the e-mail bounced."""
+    OPPOSED = "opposed"
+    """Refused the space within the window (``opposition``); may later ask for one."""
+    OPEN = "open"
+    """The space exists (``opening``: window ended without opposition, or asked for) but
+    nobody has activated it yet."""
+    ACTIVE = "active"
+    """Activated: the person (or a representative) has an account and has made first choices."""
+    SUSPENDED = "suspended"
+    """Suspended by an operator (suspected fraud); closes by itself after the objection delay."""
+    CLOSED = "closed"
+    """Closed (by the holder, a death or a suspension): the archive is kept for the retention
+    period and comes back if the space is reopened."""
+    ERASED = "erased"
+    """The archive was destroyed (retention over, or a deletion request honoured): the data key
+    is shredded, nothing can be read again."""
 
 
 class CampaignKind(StrEnum):

@@ -52,7 +52,9 @@ from carnet.enrollment.schemas import (
     RunStatus,
 )
 from carnet.enrollment.validation import DEPARTEMENTS
+from carnet.identity.accounts.service import Accounts
 from carnet.jobs.service import JobQueue
+from carnet.record.service import Record
 from carnet.storage.service import Storage, join_data_key
 
 __all__ = [
@@ -138,6 +140,8 @@ class Enrollment:
         storage: Storage,
         audit: AuditTrail,
         jobs: JobQueue,
+        record: Record,
+        accounts: Accounts,
         public_base_url: str,
         sms_available: bool,
     ) -> None:
@@ -149,7 +153,11 @@ class Enrollment:
             jobs=jobs,
             settings=settings,
             activation_url=f"{public_base_url.rstrip('/')}/activation",
+            record=record,
+            accounts=accounts,
+            public_base_url=public_base_url.rstrip("/"),
         )
+        # The life-cycle steps, each its own object over the same wiring (one module each).
 
     def register_jobs(self, jobs: JobQueue) -> None:
         """Register the campaign step's handler (``runtime.register_jobs`` calls this)."""

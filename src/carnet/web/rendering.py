@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from carnet.enrollment.service import Enrollment
 from carnet.identity.accounts.context import Transaction
 from carnet.identity.accounts.service import Accounts, CurrentSession
 from carnet.web import shell as shell_
@@ -57,6 +58,8 @@ class PortalDeps:
     accounts: Accounts | None = None
     """Accounts and sign-in (None: a portal without sign-in, as some tests build it)."""
     transaction: Transaction | None = None
+    enrollment: Enrollment | None = None
+    """Opening and closing spaces: activation, opposition, families, the operators' console."""
 
 
 _T = TypeVar("_T")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     ForeignKey,
@@ -144,9 +145,49 @@ throttle = Table(
 
 # --- the space and its life cycle (opening, activation, closure) ------------------------------
 # (tables of ``opening``, ``activation`` and ``closure``; migration 2026-11-26_enrollment_spaces)
+space = Table(
+    "enrollment_space",
+    metadata,
+    # The beneficiary's id: also the Patient's id and the owner of the data key (one key, reused).
+    Column("patient_id", String(36), ForeignKey("enrollment_beneficiary.id"), primary_key=True),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("opened_by", String(16), nullable=False),  # automatic | request | activation
+    Column("dmp_merge", String(16), nullable=False),  # pending | merged | none | refused
+    Column("activated_at", UTCDateTime, nullable=True),
+    Column("account_id", String(36), nullable=True),  # the holder's own account, once activated
+    Column("terms_version", String(16), nullable=True),
+    Column("terms_accepted_at", UTCDateTime, nullable=True),
+    # First choices (activation; settings later). Legal defaults: documents visible to
+    # authorised professionals; SAMU and break-the-glass allowed unless the person objects
+    # (L1111-17); masked documents stay masked in an emergency unless the person allows it.
+    Column("default_confidentiality", String(16), nullable=False),  # visible | masked
+    Column("samu_access", Boolean, nullable=False),
+    Column("break_glass_access", Boolean, nullable=False),
+    Column("emergency_masked_access", Boolean, nullable=False),
+    Column("suspended_at", UTCDateTime, nullable=True),
+    Column("suspended_by", String(160), nullable=True),  # the operator, "kind:id"
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("close_reason", String(16), nullable=True),  # holder | death | fraud
+    Column("deletion_requested_at", UTCDateTime, nullable=True),
+    # When the archive is destroyed (crypto-shredding): closing + 10 years, or sooner on a
+    # deletion request (within 3 months). The retention job walks this index.
+    Column("erase_after", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("ix_enrollment_space_erase_after", space.c.erase_after)
+Index("ix_enrollment_space_suspended_at", space.c.suspended_at)
 
 # --- opposition ---------------------------------------------------------------------------------
-# (tables of ``opposition``, migration 2026-11-26_enrollment_opposition)
+# (tables of ``opposition``; migration 2026-11-26_enrollment_opposition)
 
 # --- families: legal representatives and caregivers ---------------------------------------------
-# (tables of ``families`` and ``caregivers``, migration 2026-11-26_enrollment_families)
+# (tables of ``families`` and ``caregivers``; migration 2026-11-26_enrollment_families)
+
+# --- activation tickets -------------------------------------------------------------------------
+# (tables of ``activation``; migration 2026-11-26_enrollment_activation)
+
+# --- closure and retention ----------------------------------------------------------------------
+# (tables of ``closure``; migration 2026-11-26_enrollment_closure)
+
+# --- notification throughput, bounces -----------------------------------------------------------
+# (changes of ``campaigns`` and ``notices``; migration 2026-11-26_enrollment_campaigns_v2)

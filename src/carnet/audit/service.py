@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Select, bindparam, collate, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from carnet.audit import models
 from carnet.audit.chain import GENESIS, event_mac, head_seal
@@ -35,6 +37,7 @@ __all__ = [
 ]
 
 _VERIFY_BATCH = 5_000
+_HEADS_CHUNK = 500  # bound values per IN list: SQLite caps them
 
 # Built once: the append runs on every audited call (see record/store.py for why).
 _SELECT_HEAD = select(models.chain_head.c.seq, models.chain_head.c.mac).where(
@@ -65,6 +68,44 @@ class AuditTrail:
         """Append ``rec`` to its chain, in the caller's transaction."""
         chain_id = rec.patient_id or SYSTEM_CHAIN
         prev_seq, prev_mac = self._lock_head(db, chain_id)
+        entry, row = self._event(rec, chain_id, prev_seq, prev_mac)
+        db.execute(_INSERT_EVENT, row)
+        db.execute(_ADVANCE_HEAD, self._head_row(chain_id, entry.seq, row["mac"], entry))
+        return entry
+
+    def record_many(self, db: Connection, records: Sequence[AuditRecord]) -> list[AuditEntry]:
+        """Append many events, over any number of chains (several to one chain keep their
+        order), in a few statements whatever their number: the chains and MACs ``record``
+        would make one by one. For writers of thousands of events in one transaction (a batch
+        of spaces opened, a bundle touching many patients)."""
+        if not records:
+            return []
+        chains = list(dict.fromkeys(rec.patient_id or SYSTEM_CHAIN for rec in records))
+        heads = self._lock_heads(db, chains)
+        entries, rows = [], []
+        last: dict[str, AuditEntry] = {}
+        for rec in records:
+            chain_id = rec.patient_id or SYSTEM_CHAIN
+            prev_seq, prev_mac = heads[chain_id]
+            entry, row = self._event(rec, chain_id, prev_seq, prev_mac)
+            heads[chain_id] = (entry.seq, row["mac"])
+            last[chain_id] = entry
+            entries.append(entry)
+            rows.append(row)
+        db.execute(_INSERT_EVENT, rows)
+        db.execute(
+            _ADVANCE_HEAD,
+            [
+                self._head_row(chain_id, seq, mac, last[chain_id])
+                for chain_id, (seq, mac) in heads.items()
+            ],
+        )
+        return entries
+
+    def _event(
+        self, rec: AuditRecord, chain_id: str, prev_seq: int, prev_mac: str
+    ) -> tuple[AuditEntry, dict[str, Any]]:
+        """The entry following (``prev_seq``, ``prev_mac``) in its chain, and its row."""
         entry = AuditEntry(
             chain_id=chain_id,
             seq=prev_seq + 1,
@@ -81,36 +122,69 @@ class AuditTrail:
         )
         detail = orjson.dumps(entry.detail, option=orjson.OPT_SORT_KEYS).decode()
         mac = self._mac(entry, prev_mac=prev_mac, detail=detail)
-        db.execute(
-            _INSERT_EVENT,
-            {
-                "chain_id": chain_id,
-                "seq": entry.seq,
-                "prev_mac": prev_mac,
-                "mac": mac,
-                "recorded_at": entry.recorded_at,
-                "tag": entry.tag,
-                "outcome": entry.outcome,
-                "actor_kind": entry.actor_kind,
-                "actor_id": entry.actor_id,
-                "actor_label": entry.actor_label,
-                "mode": entry.mode,
-                "entity": entry.entity,
-                "detail": detail,
-                "request_id": entry.request_id,
-            },
-        )
-        db.execute(
-            _ADVANCE_HEAD,
-            {
-                "head_chain_id": chain_id,
-                "seq": entry.seq,
-                "mac": mac,
-                "seal": head_seal(self._key, chain_id=chain_id, seq=entry.seq, mac=mac),
-                "updated_at": entry.recorded_at,
-            },
-        )
-        return entry
+        row = {
+            "chain_id": chain_id,
+            "seq": entry.seq,
+            "prev_mac": prev_mac,
+            "mac": mac,
+            "recorded_at": entry.recorded_at,
+            "tag": entry.tag,
+            "outcome": entry.outcome,
+            "actor_kind": entry.actor_kind,
+            "actor_id": entry.actor_id,
+            "actor_label": entry.actor_label,
+            "mode": entry.mode,
+            "entity": entry.entity,
+            "detail": detail,
+            "request_id": entry.request_id,
+        }
+        return entry, row
+
+    def _head_row(self, chain_id: str, seq: int, mac: str, entry: AuditEntry) -> dict[str, Any]:
+        return {
+            "head_chain_id": chain_id,
+            "seq": seq,
+            "mac": mac,
+            "seal": head_seal(self._key, chain_id=chain_id, seq=seq, mac=mac),
+            "updated_at": entry.recorded_at,
+        }
+
+    def _lock_heads(self, db: Connection, chains: list[str]) -> dict[str, tuple[int, str]]:
+        """The tails of many chains, locked as ``_lock_head`` locks one (missing heads made in
+        one statement). Locked in chain order, so two batches never wait for each other in a
+        cycle."""
+        found: dict[str, tuple[int, str]] = {}
+        wanted = sorted(chains)
+        for start in range(0, len(wanted), _HEADS_CHUNK):
+            found.update(self._heads(db, wanted[start : start + _HEADS_CHUNK]))
+        missing = [chain_id for chain_id in wanted if chain_id not in found]
+        if missing:
+            now = self.clock.now()
+            insert_stmt: Any = pg_insert if db.dialect.name == "postgresql" else sqlite_insert
+            db.execute(
+                insert_stmt(models.chain_head).on_conflict_do_nothing(index_elements=["chain_id"]),
+                [
+                    {
+                        "chain_id": chain_id,
+                        "seq": 0,
+                        "mac": GENESIS,
+                        "seal": head_seal(self._key, chain_id=chain_id, seq=0, mac=GENESIS),
+                        "updated_at": now,
+                    }
+                    for chain_id in missing
+                ],
+            )
+            for start in range(0, len(missing), _HEADS_CHUNK):
+                found.update(self._heads(db, missing[start : start + _HEADS_CHUNK]))
+        return found
+
+    def _heads(self, db: Connection, chains: list[str]) -> dict[str, tuple[int, str]]:
+        stmt = select(
+            models.chain_head.c.chain_id, models.chain_head.c.seq, models.chain_head.c.mac
+        ).where(models.chain_head.c.chain_id.in_(chains))
+        if db.dialect.name == "postgresql":
+            stmt = stmt.order_by(models.chain_head.c.chain_id).with_for_update()
+        return {row.chain_id: (int(row.seq), str(row.mac)) for row in db.execute(stmt)}
 
     def _lock_head(self, db: Connection, chain_id: str) -> tuple[int, str]:
         """Read the chain's tail, holding its row lock until the transaction ends.

@@ -94,6 +94,14 @@ class RepositoryBase:
             return
         self._record.audit.record(self._db, record)
 
+    def _audit_many(self, records: list[AuditRecord]) -> None:
+        """Several events at once (``AuditTrail.record_many``: a few statements for any number
+        of chains), or held back like ``_audit``'s."""
+        if self._audit_buffer is not None:
+            self._audit_buffer.extend(records)
+            return
+        self._record.audit.record_many(self._db, records)
+
     def _with_blob(self, body: bytes, owner: str, blob_id: str) -> bytes:
         """A Binary's JSON with its content put back from the blob store."""
         data = self._record.storage.get_blob(self._db, owner_id=owner, blob_id=blob_id)

@@ -337,6 +337,43 @@ class PatientKeys:
             on_commit(db, lambda: self._remember(patient_id, int(key)))
         return None if key is None else int(key)
 
+    def get_many(self, db: Connection, patient_ids: Sequence[str]) -> dict[str, int]:
+        """The keys of several patients, made for those who have none: a few statements for a
+        whole bundle (a batch of spaces opened writes a thousand new patients at once)."""
+        found = {pid: key for pid in patient_ids if (key := self._known.get(pid)) is not None}
+        wanted = sorted(set(patient_ids) - set(found))
+        if wanted:
+            found.update(self._read_many(db, wanted))
+            missing = [pid for pid in wanted if pid not in found]
+            if missing:
+                insert_stmt: Any = pg_insert if db.dialect.name == "postgresql" else sqlite_insert
+                db.execute(
+                    insert_stmt(models.record_patient).on_conflict_do_nothing(
+                        index_elements=["patient_id"]
+                    ),
+                    [{"patient_id": pid} for pid in missing],
+                )
+                found.update(self._read_many(db, missing))
+            made = {pid: found[pid] for pid in wanted}
+            on_commit(db, lambda: self._remember_all(made))
+        return found
+
+    def _read_many(self, db: Connection, patient_ids: list[str]) -> dict[str, int]:
+        table = models.record_patient
+        keys: dict[str, int] = {}
+        for start in range(0, len(patient_ids), _CHUNK):
+            rows = db.execute(
+                select(table.c.patient_id, table.c.key).where(
+                    table.c.patient_id.in_(patient_ids[start : start + _CHUNK])
+                )
+            )
+            keys.update({row.patient_id: int(row.key) for row in rows})
+        return keys
+
+    def _remember_all(self, keys: dict[str, int]) -> None:
+        for patient_id, key in keys.items():
+            self._remember(patient_id, key)
+
     def _remember(self, patient_id: str, key: int) -> None:
         with self._lock:
             self._known[patient_id] = key
@@ -379,7 +416,12 @@ def write_indexes(
             db.execute(_INDEX_DELETES[name], doomed)
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in models.INDEX_TABLES}
     changed_bits = []
-    owners: dict[str, int | None] = {}  # a bundle's resources share a few patients
+    # A bundle's resources share a few patients, or are a thousand new ones: read (or make)
+    # their keys together.
+    patients = [item.patient_id for item in items if item.entries is not None and item.patient_id]
+    owners: dict[str, int | None] = (
+        dict(patient_keys.get_many(db, patients)) if len(patients) > 1 else {}
+    )
     for item in items:
         bits = 0
         if item.entries is not None:

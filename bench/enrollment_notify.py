@@ -1,27 +1,35 @@
 """Notification campaign: persons informed per second and peak memory.
 
     python bench/enrollment_notify.py --db sqlite|postgres [--persons 100000] [--batch 1000]
+        [--smtp] [--profile FILE]
 
 Writes a synthetic beneficiary file with ``--persons`` holders (and their children), imports it
 into a fresh database (not measured), then, in a process of its own whose peak RSS the parent
 reads from ``wait4``, starts one campaign over every département and runs the jobs until none is
 left: each step picks a batch of holders, opens their sealed entry, makes an activation code
-(stored as a keyed hash), writes the notices and queues one e-mail each in the outbox; each
-e-mail job then renders the ``space_opening`` message (text and HTML) and hands it to a sender
-that only counts (no SMTP relay here: the relay's own speed is not Carnet's). Holders without an
-e-mail are marked ``letter-due``. Prints persons/s for the whole pipeline, the time at which the
-campaign itself finished, and the peak RSS. See docs/benchmarks.md for recorded runs.
+(stored as a keyed hash), writes the notices and queues its e-mails as a few batch jobs in the
+outbox; each batch job then renders its ``space_opening`` messages (text and HTML, once each)
+and hands them to a sender that only counts (no SMTP relay: the relay's own speed is not
+Carnet's), or with ``--smtp`` sends them over one SMTP connection per batch to a sink relay
+(aiosmtpd, in a process of its own on loopback). Holders without an e-mail are marked
+``letter-due``. Prints persons/s for the whole pipeline, the time at which the campaign itself
+finished, p50/p99 of each job kind (its transaction included), and the peak RSS; ``--profile``
+writes a cProfile of the child. See docs/benchmarks.md for recorded runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import shutil
+import socket
+import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -30,8 +38,9 @@ from carnet.core.actor import CARNET
 from carnet.demo.registry_extract import synthetic_registry
 from carnet.enrollment import service as enrollment_service
 from carnet.jobs.service import Worker
+from carnet.notify.adapters.smtp import SmtpEmailSender
 from carnet.notify.schemas import OutgoingEmail
-from carnet.notify.tasks import EMAIL_JOB, email_handler
+from carnet.notify.tasks import EMAIL_BATCH_JOB, email_batch_handler
 from common import build, fresh_database, machine, temp_dir
 
 
@@ -57,13 +66,42 @@ def rows_with_holders(persons: int) -> Iterator[dict[str, str]]:
         yield row
 
 
-def child(url: str, data_dir: Path, batch: int, out: Path) -> None:
+def timed_jobs(rt, durations: dict[str, list[float]]) -> None:
+    """Record how long each job takes, its transaction included."""
+    run_claimed = rt.jobs.run_claimed
+
+    def timed(job, transaction):
+        started = time.perf_counter()
+        try:
+            return run_claimed(job, transaction)
+        finally:
+            durations[job.kind].append(time.perf_counter() - started)
+
+    rt.jobs.run_claimed = timed
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
+    return {"count": len(values), "p50": cuts[49], "p99": cuts[98], "total": sum(values)}
+
+
+def child(url: str, data_dir: Path, batch: int, out: Path, *, smtp_port: int, profile: str) -> None:
     """Run a campaign over every département in this process; write the figures to ``out``."""
     rt = build(url, data_dir)
     rt.enrollment.settings.campaign_batch = batch
-    sender = CountingSender()
-    rt.jobs.register(EMAIL_JOB, email_handler(sender, rt.notify.renderer))
+    counter = CountingSender()
+    sender = counter
+    if smtp_port:
+        sender = SmtpEmailSender(
+            host="127.0.0.1", port=smtp_port, tls="none", sender="Carnet <no-reply@carnet.test>"
+        )
+    rt.jobs.register(EMAIL_BATCH_JOB, email_batch_handler(sender, rt.notify.renderer, rt.jobs))
+    durations: dict[str, list[float]] = defaultdict(list)
+    timed_jobs(rt, durations)
+    profiler = cProfile.Profile() if profile else None
     try:
+        if profiler:
+            profiler.enable()
         started = time.perf_counter()
         with rt.transaction() as db:
             campaign = rt.enrollment.start_campaign(
@@ -81,8 +119,12 @@ def child(url: str, data_dir: Path, batch: int, out: Path) -> None:
                 if state.status is enrollment_service.CampaignStatus.FINISHED:
                     campaign_done = time.perf_counter() - started
         seconds = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
         with rt.transaction(readonly=True) as db:
             state = rt.enrollment.campaign(db, campaign_id=campaign.id)
+            left = rt.jobs.counts(db)
     finally:
         rt.close()
     out.write_text(
@@ -92,17 +134,44 @@ def child(url: str, data_dir: Path, batch: int, out: Path) -> None:
                 "campaign_seconds": campaign_done or seconds,
                 "emailed": state.emailed,
                 "letters_due": state.letters_due,
-                "sent": sender.sent,
+                "sent": counter.sent if not smtp_port else state.emailed,
+                "jobs_left": left,
+                "jobs": {kind: percentiles(values) for kind, values in durations.items()},
             }
         )
     )
 
 
-def run_child(url: str, data_dir: Path, batch: int) -> dict:
-    out = data_dir / "child.json"
-    command = [sys.executable, __file__, "--child", url, str(data_dir), str(batch), str(out)]
+def smtp_sink() -> tuple[subprocess.Popen, int]:
+    """An SMTP relay that accepts and drops every message, in a process of its own."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    command = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
+    command += ["-c", "aiosmtpd.handlers.Sink"]
     process = subprocess.Popen(command)
-    _pid, status, usage = os.wait4(process.pid, 0)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            time.sleep(0.1)
+        else:
+            return process, port
+    process.kill()
+    sys.exit("the SMTP sink did not start")
+
+
+def run_child(url: str, data_dir: Path, batch: int, smtp: bool, profile: str) -> dict:
+    out = data_dir / "child.json"
+    sink, port = smtp_sink() if smtp else (None, 0)
+    command = [sys.executable, __file__, "--child", url, str(data_dir), str(batch), str(out)]
+    process = subprocess.Popen([*command, str(port), profile])
+    try:
+        _pid, status, usage = os.wait4(process.pid, 0)
+    finally:
+        if sink is not None:
+            sink.terminate()
+            sink.wait()
     if status != 0:
         sys.exit("the campaign failed (see above)")
     result = json.loads(out.read_text())
@@ -115,6 +184,8 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--smtp", action="store_true", help="send to a local SMTP sink")
+    parser.add_argument("--profile", default="", help="write a cProfile of the campaign here")
     args = parser.parse_args()
     work = temp_dir()
     try:
@@ -136,7 +207,13 @@ def main() -> int:
             finally:
                 rt.close()
             print(f"registry: {lines:,} lines imported in {time.perf_counter() - started:,.0f} s")
-            result = run_child(url, work, args.batch)
+            result = run_child(
+                url,
+                work,
+                args.batch,
+                args.smtp,
+                str(Path(args.profile).resolve()) if args.profile else "",
+            )
         persons = result["emailed"] + result["letters_due"]
         print(
             f"{args.db}: {persons:,} persons informed ({result['emailed']:,} e-mails rendered and "
@@ -147,6 +224,12 @@ def main() -> int:
             f"(campaign steps done at {result['campaign_seconds']:,.0f} s)   "
             f"peak RSS {result['peak_rss_mib']:,.0f} MiB"
         )
+        for kind, figures in sorted(result["jobs"].items()):
+            print(
+                f"  {kind:<28} {figures['count']:>6,} jobs   p50 {figures['p50'] * 1000:>7,.1f} ms"
+                f"   p99 {figures['p99'] * 1000:>7,.1f} ms   total {figures['total']:>6,.1f} s"
+            )
+        print(f"  jobs left: {result['jobs_left']}")
         assert persons == args.persons, persons
         assert result["sent"] == result["emailed"], result
     finally:
@@ -156,6 +239,13 @@ def main() -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5]))
+        child(
+            sys.argv[2],
+            Path(sys.argv[3]),
+            int(sys.argv[4]),
+            Path(sys.argv[5]),
+            smtp_port=int(sys.argv[6]),
+            profile=sys.argv[7],
+        )
         sys.exit(0)
     sys.exit(main())

@@ -26,6 +26,10 @@ CONTEXTS = {
     "device": "Firefox, Windows",
     "opposition_ends": "2027-01-12",
     "expires_on": "2027-01-12",
+    "erase_on": "2027-01-12",  # closure
+    "closes_on": "2027-01-12",  # closure
+    "reference": "OPP-7K3M-Q9TZ-HW4D",
+    "opposed_on": "2027-01-12",
 }
 # How each language writes CONTEXTS' moment out (Paris time: UTC+1 in November).
 MOMENTS = {"fr": "jeudi 26 novembre 2026 à 10:05", "en": "Thursday 26 November 2026 at 10:05"}

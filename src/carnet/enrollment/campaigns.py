@@ -2,17 +2,25 @@
 resumable job then informs, step by step, every registered holder of those départements who was
 never informed.
 
-- **What a person gets.** A one-time activation code (``enrollment_codes``: only its keyed hash
-  is stored), the end of their opposition window (send date + ``opposition_days``) and a notice:
-  an e-mail ``space_opening`` through notify's outbox when they gave a usable address (status
-  ``notified``), otherwise the status ``letter-due`` (``letter_batches`` prints those).
+- **What a person gets.** The end of their opposition window (send date + ``opposition_days``)
+  and a notice: with a usable address, an e-mail ``space_opening`` through notify's outbox
+  carrying a one-time activation code (``enrollment_codes``: only its keyed hash is stored) and
+  a Message-ID naming the notice, not the person (``notices``: a bounce turns it to a letter);
+  status ``notified``. Otherwise the status ``letter-due``: ``letter_batches`` prints those,
+  each letter with a code of its own.
   Dependants (children) are informed through their holder and are not walked.
+- **Cheap per person.** A step opens each sealed entry once, then writes in bulk: two status
+  updates, the codes and the notices (COPY on PostgreSQL, ``bulk``), and its e-mails as a few
+  batch jobs (``notify.queue_emails``: the template checked once per step, each batch's parts
+  rendered once by the job that sends it over one connection, each message's code pasted in).
 - **Resumable, bounded.** Each step is one job and one transaction: at most ``campaign_batch``
   people of one département, in id order from a cursor kept on the campaign row, then the next
   step is queued. A step that fails rolls back whole and is retried by the jobs area.
-- **Safe to run twice.** Only people still ``registered`` are picked, their status changes in the
-  step that informs them, and a notice is unique per person and campaign: nobody gets a second
-  notice, whatever crashes, retries or second campaigns do.
+- **Safe to run twice.** Only people still ``registered`` are picked, and a step informs only
+  those whose status it moved from ``registered`` itself (``_claim``: the UPDATE is the lock,
+  so two campaigns over the same people wait for each other and the second skips them); a
+  notice is also unique per person and campaign: nobody gets a second notice, whatever
+  crashes, retries or second campaigns do.
 - **Private.** The e-mail carries the code, the day and a link, nothing about health and no
   identifier; audit events carry counts and the campaign's id.
 """
@@ -23,14 +31,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from carnet.audit.service import AuditRecord, AuditTrail, EventTag, Outcome
 from carnet.core.actor import CARNET, Actor
 from carnet.core.errors import InvalidInput, NotFound
 from carnet.core.ids import new_id
 from carnet.enrollment import enrollment_codes, models
+from carnet.enrollment.bulk import insert_rows
 from carnet.enrollment.config import EnrollmentSettings
+from carnet.enrollment.notices import NOTICE_REFUSED_JOB, notice_reference
 from carnet.enrollment.registry_apply import open_entry
 from carnet.enrollment.schemas import (
     BeneficiaryStatus,
@@ -44,13 +54,13 @@ from carnet.enrollment.validation import DEPARTEMENTS
 from carnet.identity.accounts.service import Accounts
 from carnet.jobs.service import JobQueue
 from carnet.notify import service as notify_service
-from carnet.notify.errors import InvalidRecipient
 from carnet.record.service import Record
 from carnet.storage.service import Storage, join_data_key
 
 CAMPAIGN_STEP_JOB = "enrollment:campaign-step"
 OPENING_TEMPLATE = "space_opening"
 
+_CHUNK = 500  # ids per IN list
 _campaign = models.campaign
 _notice = models.notice
 _beneficiary = models.beneficiary
@@ -223,7 +233,8 @@ def run_step(db: Connection, wiring: Wiring, *, campaign_id: str) -> None:
 
 
 def _next_people(db: Connection, departement: str, cursor: str, limit: int) -> list[Any]:
-    """Registered holders of ``departement`` after ``cursor``, in id order, with their keys."""
+    """Registered holders of ``departement`` after ``cursor``, in id order, with their keys.
+    Not locked: ``_claim`` takes the ones still registered when the step writes."""
     joined, key_columns = join_data_key(_beneficiary, _beneficiary.c.id)
     query = (
         select(_beneficiary.c.id, _beneficiary.c.sealed, *key_columns)
@@ -236,9 +247,6 @@ def _next_people(db: Connection, departement: str, cursor: str, limit: int) -> l
         )
         .order_by(_beneficiary.c.id)
         .limit(limit)
-        # Two campaigns over one département (an initial wave and a newcomers' wave) wait for
-        # each other here; the one that waited sees the rows already informed and skips them.
-        .with_for_update(of=_beneficiary)
     )
     return list(db.execute(query))
 
@@ -252,62 +260,79 @@ def _inform(db: Connection, wiring: Wiring, campaign: Any, people: list[Any]) ->
         if entry is None:
             counts.skipped += 1  # erased: nobody left to inform
             continue
-        addresses[person.id] = entry.email
-    codes, code_rows = enrollment_codes.code_rows(
-        storage, addresses, now=now, lifetime=wiring.settings.code_lifetime
+        # An address the relay cannot take is as good as none: post instead.
+        addresses[person.id] = entry.email if notify_service.is_email_address(entry.email) else ""
+    emailed = _claim(db, [i for i, e in addresses.items() if e], BeneficiaryStatus.NOTIFIED, now)
+    posted = _claim(
+        db, [i for i, e in addresses.items() if not e], BeneficiaryStatus.LETTER_DUE, now
     )
-    notices, statuses = [], []
-    for beneficiary_id, email in addresses.items():
-        channel = NoticeChannel.EMAIL if email else NoticeChannel.LETTER
+    # Letters carry codes of their own (``letter_batches``): only e-mails need one now.
+    codes, code_rows = enrollment_codes.code_rows(
+        storage, emailed, now=now, lifetime=wiring.settings.code_lifetime
+    )
+    notices, messages = [], []
+    for beneficiary_id in [*emailed, *posted]:
+        notice_id, email = new_id(), beneficiary_id in codes
         if email:
-            try:
-                notify_service.queue_email(
-                    db,
-                    wiring.jobs,
-                    to=email,
-                    template=OPENING_TEMPLATE,
-                    context={
-                        "code": codes[beneficiary_id],
-                        "link": wiring.activation_url,
-                        "opposition_ends": campaign.opposition_ends.isoformat(),
-                    },
+            messages.append(
+                notify_service.BatchEmail(
+                    to=addresses[beneficiary_id],
+                    context={"code": codes[beneficiary_id]},
+                    reference=notice_reference(notice_id),
                 )
-            except InvalidRecipient:
-                channel = NoticeChannel.LETTER  # an address the relay cannot take: post instead
-        emailed = channel is NoticeChannel.EMAIL
-        counts.emailed += emailed
-        counts.letters_due += not emailed
+            )
         notices.append(
             {
-                "id": new_id(),
+                "id": notice_id,
                 "campaign_id": campaign.id,
                 "beneficiary_id": beneficiary_id,
-                "channel": channel.value,
-                "status": (NoticeStatus.QUEUED if emailed else NoticeStatus.LETTER_DUE).value,
+                "channel": (NoticeChannel.EMAIL if email else NoticeChannel.LETTER).value,
+                "status": (NoticeStatus.QUEUED if email else NoticeStatus.LETTER_DUE).value,
                 "opposition_ends": campaign.opposition_ends,
+                "letter_batch": None,
                 "created_at": now,
                 "updated_at": now,
             }
         )
-        status = BeneficiaryStatus.NOTIFIED if emailed else BeneficiaryStatus.LETTER_DUE
-        statuses.append({"b_id": beneficiary_id, "v_status": status.value, "v_at": now})
-    enrollment_codes.insert_codes(db, code_rows)
-    if notices:
-        db.execute(insert(_notice), notices)
-        db.execute(_SET_STATUS, statuses)
+    counts.emailed, counts.letters_due = len(emailed), len(posted)
+    insert_rows(db, models.activation_code, code_rows)
+    insert_rows(db, _notice, notices)
+    # One trial rendering and a few batch jobs for the whole step (``notify.queue_emails``).
+    notify_service.queue_emails(
+        db,
+        wiring.jobs,
+        template=OPENING_TEMPLATE,
+        shared={
+            "link": wiring.activation_url,
+            "opposition_ends": campaign.opposition_ends.isoformat(),
+        },
+        messages=messages,
+        on_refused=NOTICE_REFUSED_JOB,
+    )
     return counts
 
 
-# Only from "registered": a person whose status moved meanwhile (a death in a registry file)
-# keeps it.
-_SET_STATUS = (
-    update(_beneficiary)
-    .where(
-        _beneficiary.c.id == bindparam("b_id"),
-        _beneficiary.c.status == BeneficiaryStatus.REGISTERED.value,
-    )
-    .values(status=bindparam("v_status"), status_at=bindparam("v_at"))
-)
+def _claim(db: Connection, ids: list[str], status: BeneficiaryStatus, now: datetime) -> list[str]:
+    """Move those of ``ids`` still ``registered`` to ``status``; the ones moved, in order.
+
+    The UPDATE is the lock: a second campaign over the same people (an initial wave and a
+    newcomers' wave) waits here for the first to commit, then finds them no longer registered
+    and leaves them out; so does a death recorded meanwhile by a registry file.
+    """
+    moved: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):  # IN lists of bounded length: SQLite caps them
+        moved.update(
+            db.execute(
+                update(_beneficiary)
+                .where(
+                    _beneficiary.c.id.in_(ids[start : start + _CHUNK]),
+                    _beneficiary.c.status == BeneficiaryStatus.REGISTERED.value,
+                )
+                .values(status=status.value, status_at=now)
+                .returning(_beneficiary.c.id)
+            ).scalars()
+        )
+    return [beneficiary_id for beneficiary_id in ids if beneficiary_id in moved]
 
 
 def _audit_step(

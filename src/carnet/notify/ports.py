@@ -8,7 +8,8 @@ failure worth retrying; the job retries with back-off.
 
 from __future__ import annotations
 
-from typing import Protocol
+from contextlib import AbstractContextManager
+from typing import Protocol, runtime_checkable
 
 from carnet.notify.schemas import OutgoingEmail, OutgoingSms
 
@@ -17,6 +18,15 @@ class EmailSender(Protocol):
     def send(self, message: OutgoingEmail) -> None:
         """Hand the message over for delivery. Raise ``DeliveryRefused`` when it can never be
         delivered (refused recipient), anything else when a retry may succeed."""
+
+
+@runtime_checkable
+class EmailSessions(Protocol):
+    """A sender that can hold one connection open for many messages (SMTP): the batch job
+    sends a whole batch through one ``session()``. Senders without it get one ``send`` each."""
+
+    def session(self) -> AbstractContextManager[EmailSender]:
+        """A sender over one connection, closed on exit."""
 
 
 class SmsSender(Protocol):

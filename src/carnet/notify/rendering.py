@@ -14,7 +14,8 @@ a calendar day travels as an ISO 8601 date and is written out by the ``day`` fil
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
@@ -72,6 +73,42 @@ KINDS: Final[dict[str, Kind]] = {
     "activation_code": Kind(
         frozenset({"code", "expires_on"}), days=frozenset({"expires_on"}), sms=True
     ),
+    # Families and caregivers (enrollment): a link to sign in, never who or about what.
+    "family_invitation": Kind(
+        frozenset({"link", "expires_on"}), links=frozenset({"link"}), days=frozenset({"expires_on"})
+    ),
+    "caregiver_invitation": Kind(
+        frozenset({"link", "expires_on"}), links=frozenset({"link"}), days=frozenset({"expires_on"})
+    ),
+    "family_news": Kind(frozenset({"link"}), links=frozenset({"link"})),
+    "caregiver_news": Kind(frozenset({"link"}), links=frozenset({"link"})),
+    "representation_ended": Kind(frozenset({"link"}), links=frozenset({"link"})),
+    "coming_of_age": Kind(
+        frozenset({"code", "link", "expires_on"}),
+        links=frozenset({"link"}),
+        days=frozenset({"expires_on"}),
+    ),
+    "space_opposition": Kind(
+        frozenset({"reference", "opposed_on", "link"}),
+        links=frozenset({"link"}),
+        days=frozenset({"opposed_on"}),
+    ),
+    "activation_contact": Kind(frozenset({"code", "expires_minutes"}), sms=True),
+    "space_activated": Kind(frozenset({"link"}), links=frozenset({"link"})),
+    "space_opened": Kind(frozenset({"link"}), links=frozenset({"link"})),
+    # closure: closing, reopening, suspension and its lifting, erasure (enrollment.closure)
+    "space_closed": Kind(
+        frozenset({"erase_on", "link"}), links=frozenset({"link"}), days=frozenset({"erase_on"})
+    ),
+    "space_closed_fraud": Kind(
+        frozenset({"erase_on", "link"}), links=frozenset({"link"}), days=frozenset({"erase_on"})
+    ),
+    "space_reopened": Kind(frozenset({"link"}), links=frozenset({"link"})),
+    "space_suspended": Kind(
+        frozenset({"closes_on", "link"}), links=frozenset({"link"}), days=frozenset({"closes_on"})
+    ),
+    "space_restored": Kind(frozenset({"link"}), links=frozenset({"link"})),
+    "space_erased": Kind(frozenset()),
 }
 # The service is French: moments are shown in Paris time, whatever the server's zone.
 _ZONE: Final = ZoneInfo("Europe/Paris")
@@ -79,6 +116,12 @@ _MOMENT_FORMATS: Final = {"fr": "EEEE d MMMM y 'à' HH:mm", "en": "EEEE d MMMM y
 _DAY_FORMAT: Final = "EEEE d MMMM y"
 _MAX_VALUE = 500
 _LINK = re.compile(r"https?://[^\s<>\"']{1,450}")
+# Values that HTML escaping and whitespace folding leave as they are: a batch's templates can be
+# rendered once and these pasted in (``Renderer.stencil``).
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9._+@-]{0,200}")
+
+Stencil = Callable[[Mapping[str, Any]], str]
+"""Writes one message's part from its own values (see ``Renderer.stencil``)."""
 
 
 def check_context(kind_name: str, context: Mapping[str, Any], *, channel: str) -> Kind:
@@ -94,11 +137,13 @@ def check_context(kind_name: str, context: Mapping[str, Any], *, channel: str) -
             f"template {kind_name!r}: missing {sorted(missing)}, unexpected {sorted(extra)}"
         )
     for name, value in context.items():
-        _check_value(kind, name, value)
+        check_value(kind, name, value)
     return kind
 
 
-def _check_value(kind: Kind, name: str, value: object) -> None:
+def check_value(kind: Kind, name: str, value: object) -> None:
+    """Check one variable's value against ``kind`` (as ``check_context`` does for each);
+    raises ``InvalidContext`` naming the variable, never its value."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidContext(f"template variable {name!r} must be text or a whole number")
     text = str(value)
@@ -184,3 +229,41 @@ class Renderer:
         values = {**context, "service_name": self.service_name, "language": language}
         text = template.render(values)
         return " ".join(text.split()) if part in {"subject.txt", "sms.txt"} else text
+
+    def stencil(
+        self,
+        kind: str,
+        part: str,
+        shared: Mapping[str, Any],
+        own: frozenset[str],
+        language: str,
+    ) -> Stencil | None:
+        """``part`` rendered once for a batch whose messages differ only in the variables
+        ``own``: the result pastes each message's values in, which is what rendering would
+        write as long as each value is plain (``is_plain``). None when the template does more
+        with those variables than print them (a filter, a test): then render each message.
+
+        Checked by rendering twice with two sets of random marks and comparing: the parts
+        between the marks must be the same text."""
+        first = {name: f"zq{secrets.token_hex(6)}zq" for name in own}
+        second = {name: f"zq{secrets.token_hex(6)}zq" for name in own}
+        written = self.render(kind, part, {**shared, **first}, language)
+        if not own:
+            return lambda _values: written
+        names = {mark: name for name, mark in first.items()}
+        pieces = re.split(f"({'|'.join(map(re.escape, names))})", written)
+        # Odd positions are marks: keep the variable's name there, the text elsewhere.
+        plan = [(names[piece] if i % 2 else None, piece) for i, piece in enumerate(pieces)]
+        again = self.render(kind, part, {**shared, **second}, language)
+        if again != "".join(second[name] if name else text for name, text in plan):
+            return None
+
+        def paste(values: Mapping[str, Any]) -> str:
+            return "".join(str(values[name]) if name else text for name, text in plan)
+
+        return paste
+
+
+def is_plain(value: object) -> bool:
+    """Whether ``value`` is written out unchanged by every part (see ``Renderer.stencil``)."""
+    return isinstance(value, str | int) and _PLAIN_VALUE.fullmatch(str(value)) is not None

@@ -13,9 +13,26 @@ class OutgoingEmail:
     html: str | None = None
     kind: str = ""
     """The template it came from (for logs: the only thing about a message that is logged)."""
+    reference: str = ""
+    """An opaque token naming what the message is about (an enrollment notice), written as the
+    left part of its Message-ID and as its DSN envelope id, so that a bounce can be traced back
+    to it; never anything about the person. Empty: a random Message-ID."""
 
     def __repr__(self) -> str:
         return f"OutgoingEmail(kind={self.kind!r}, to=<hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchEmail:
+    """One e-mail of a batch (``service.queue_emails``): its address, the variables that differ
+    from the batch's shared ones (a code), and its reference (see ``OutgoingEmail``)."""
+
+    to: str
+    context: dict[str, str | int]
+    reference: str = ""
+
+    def __repr__(self) -> str:
+        return f"BatchEmail(reference={self.reference!r}, to=<hidden>)"
 
 
 @dataclass(frozen=True, slots=True)

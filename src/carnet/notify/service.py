@@ -8,13 +8,18 @@
 Nothing is sent until the caller's transaction commits; a worker then sends it (retrying with
 back-off). The kinds and their variables are ``KINDS``; ``Notifier`` holds the senders the
 settings chose and registers the sending jobs.
+
+Many e-mails of one kind (a campaign's notices) go through ``queue_emails``: the template and
+the shared variables are checked and rendered once per call, each message's own variables are
+checked, and the messages are queued as a few batch jobs that each send over one connection
+(``tasks.EMAIL_BATCH_JOB``).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -31,15 +36,24 @@ from carnet.notify.adapters.smtp import SmtpEmailSender
 from carnet.notify.config import NotifySettings
 from carnet.notify.errors import InvalidRecipient
 from carnet.notify.ports import EmailSender, SmsSender
-from carnet.notify.rendering import KINDS, LANGUAGES, Kind, Renderer, check_context
-from carnet.notify.schemas import OutgoingEmail, OutgoingSms
-from carnet.notify.tasks import EMAIL_JOB, SMS_JOB, email_handler, sms_handler
+from carnet.notify.rendering import KINDS, LANGUAGES, Kind, Renderer, check_context, check_value
+from carnet.notify.schemas import BatchEmail, OutgoingEmail, OutgoingSms
+from carnet.notify.tasks import (
+    EMAIL_BATCH_JOB,
+    EMAIL_JOB,
+    SMS_JOB,
+    email_batch_handler,
+    email_handler,
+    sms_handler,
+)
 
 __all__ = [
+    "EMAIL_BATCH_JOB",
     "EMAIL_JOB",
     "KINDS",
     "LANGUAGES",
     "SMS_JOB",
+    "BatchEmail",
     "EmailSender",
     "Kind",
     "Notifier",
@@ -47,13 +61,19 @@ __all__ = [
     "OutgoingSms",
     "Renderer",
     "SmsSender",
+    "is_email_address",
     "queue_email",
+    "queue_emails",
     "queue_sms",
 ]
 
 # Deliberately plain: one @, no spaces or line breaks (header injection), a dotted domain.
 _EMAIL: Final = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
 _E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
+# A reference goes into a Message-ID and a DSN envelope id: a short token of safe characters.
+_REFERENCE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+EMAILS_PER_JOB: Final = 200
+"""Messages per batch job: one connection, one transaction, seconds of sending at most."""
 
 
 @dataclass
@@ -99,6 +119,7 @@ class Notifier:
     def register_jobs(self, jobs: JobQueue) -> None:
         """Register the sending jobs' handlers (``runtime.register_jobs`` calls this)."""
         jobs.register(EMAIL_JOB, email_handler(self.email, self.renderer))
+        jobs.register(EMAIL_BATCH_JOB, email_batch_handler(self.email, self.renderer, jobs))
         jobs.register(SMS_JOB, sms_handler(self.sms, self.renderer))
 
 
@@ -132,7 +153,7 @@ def queue_email(
     Returns the job id. Raises ``InvalidRecipient``, ``UnknownTemplate`` or ``InvalidContext``
     (a missing or unexpected variable, or a value that looks like an identifier).
     """
-    if len(to) > 254 or _EMAIL.fullmatch(to) is None:
+    if not is_email_address(to):
         raise InvalidRecipient("not an e-mail address")
     payload = {
         "to": to,
@@ -143,6 +164,65 @@ def queue_email(
     job_id = jobs.enqueue(db, kind=EMAIL_JOB, payload=payload)
     assert job_id is not None  # no dedup key: always queued
     return job_id
+
+
+def is_email_address(to: str) -> bool:
+    """Whether ``to`` is an address ``queue_email``/``queue_emails`` take (one @, a dotted
+    domain, no spaces or line breaks, at most 254 characters)."""
+    return len(to) <= 254 and _EMAIL.fullmatch(to) is not None
+
+
+def queue_emails(
+    db: Connection,
+    jobs: JobQueue,
+    *,
+    template: str,
+    shared: Mapping[str, Any],
+    messages: Sequence[BatchEmail],
+    language: str = "fr",
+    on_refused: str | None = None,
+    per_job: int = EMAILS_PER_JOB,
+) -> list[str]:
+    """Queue many e-mails of kind ``template``, sent after ``db``'s transaction commits, as
+    batch jobs of at most ``per_job`` messages; return the jobs' ids.
+
+    Each message's variables are ``shared`` plus its own ``context``. Checked once per call:
+    the kind, the set of variables, ``shared``'s values and one trial rendering; checked per
+    message: the address, the reference and its own values. When ``on_refused`` names a job
+    kind, the references of messages the relay refuses for good are handed to a job of that
+    kind (``{"references": [...]}``). Raises like ``queue_email``, before queuing anything.
+    """
+    if not messages:
+        return []
+    first = messages[0]
+    _check(template, {**shared, **first.context}, language, channel="email")
+    kind = KINDS[template]
+    own = set(first.context)
+    for message in messages:
+        if not is_email_address(message.to):
+            raise InvalidRecipient("not an e-mail address")
+        if message.reference and _REFERENCE.fullmatch(message.reference) is None:
+            raise InvalidRecipient("a reference must be a short token of letters and digits")
+        if set(message.context) != own:
+            check_context(template, {**shared, **message.context}, channel="email")
+        for name, value in message.context.items():
+            check_value(kind, name, value)
+    ids = []
+    for start in range(0, len(messages), per_job):
+        payload = {
+            "template": template,
+            "language": language,
+            "shared": dict(shared),
+            "messages": [
+                {"to": m.to, "context": m.context, "ref": m.reference}
+                for m in messages[start : start + per_job]
+            ],
+            "on_refused": on_refused,
+        }
+        job_id = jobs.enqueue(db, kind=EMAIL_BATCH_JOB, payload=payload)
+        assert job_id is not None  # no dedup key: always queued
+        ids.append(job_id)
+    return ids
 
 
 def queue_sms(

@@ -65,6 +65,32 @@ class EventTag(StrEnum):
     ENROLLMENT_NOTICE_BOUNCE = "enrollment:notice:bounce"
     ENROLLMENT_LETTER_BATCH = "enrollment:letter:batch"
     ENROLLMENT_CODE_REGENERATE = "enrollment:code:regenerate"
+    ENROLLMENT_SPACE_CLOSE = "enrollment:space:close"
+    ENROLLMENT_SPACE_REOPEN = "enrollment:space:reopen"
+    ENROLLMENT_SPACE_SUSPEND = "enrollment:space:suspend"
+    ENROLLMENT_SPACE_LIFT = "enrollment:space:lift"
+    ENROLLMENT_SPACE_ERASE = "enrollment:space:erase"
+    ENROLLMENT_CHILD_ACTIVATE = "enrollment:child:activate"
+    ENROLLMENT_FAMILY_INVITE = "enrollment:family:invite"
+    ENROLLMENT_FAMILY_ANSWER = "enrollment:family:answer"
+    ENROLLMENT_FAMILY_MAJORITY = "enrollment:family:majority"
+    ENROLLMENT_FAMILY_WITHDRAW = "enrollment:family:withdraw"
+    ENROLLMENT_FAMILY_END = "enrollment:family:end"
+    ENROLLMENT_CAREGIVER_INVITE = "enrollment:caregiver:invite"
+    ENROLLMENT_CAREGIVER_ANSWER = "enrollment:caregiver:answer"
+    ENROLLMENT_CAREGIVER_REVOKE = "enrollment:caregiver:revoke"
+    ENROLLMENT_CAREGIVER_PROOF = "enrollment:caregiver:proof"
+    ENROLLMENT_ACTIVATION_START = "enrollment:activation:start"
+    ENROLLMENT_ACTIVATION_CONTACT = "enrollment:activation:contact"
+    ENROLLMENT_ACTIVATION_COMPLETE = "enrollment:activation:complete"
+    ENROLLMENT_CONSOLE_LOOKUP = "enrollment:console:lookup"
+    ENROLLMENT_CONSOLE_CODE_RESEND = "enrollment:console:code-resend"
+    ENROLLMENT_OPPOSITION_RECORD = "enrollment:opposition:record"
+    ENROLLMENT_OPPOSITION_PROOF = "enrollment:opposition:proof"
+    ENROLLMENT_OPPOSITION_WITHDRAW = "enrollment:opposition:withdraw"
+    ENROLLMENT_SPACE_OPEN = "enrollment:space:open"
+    ENROLLMENT_SPACE_OPENING_BATCH = "enrollment:space:opening-batch"
+    ENROLLMENT_SPACE_CHOOSE = "enrollment:space:choose"
 
 
 class Outcome(StrEnum):
@@ -171,4 +197,52 @@ CODES: dict[EventTag, AuditCoding] = {
     EventTag.ENROLLMENT_LETTER_BATCH: AuditCoding(*_EXPORT, None, None, "E"),
     # A person asking for a new activation code proves who they are: an authentication event.
     EventTag.ENROLLMENT_CODE_REGENERATE: AuditCoding(*_LOGIN, None, None, "E"),
+    # A space's end and return (closure): closing, reopening, suspension and its lifting, and
+    # the crypto-shredding of its archive (on the system chain: the person's is then moot).
+    EventTag.ENROLLMENT_SPACE_CLOSE: AuditCoding(*_ATTRIBUTES, None, None, "U"),
+    EventTag.ENROLLMENT_SPACE_REOPEN: AuditCoding(*_ATTRIBUTES, None, None, "U"),
+    EventTag.ENROLLMENT_SPACE_SUSPEND: AuditCoding(*_SECURITY_ALERT, None, None, "U"),
+    EventTag.ENROLLMENT_SPACE_LIFT: AuditCoding(*_SECURITY_ALERT, None, None, "U"),
+    EventTag.ENROLLMENT_SPACE_ERASE: AuditCoding(*_SECURITY_ALERT, None, None, "D"),
+    # Families and caregivers: who may act for whom (security attributes of both people).
+    EventTag.ENROLLMENT_CHILD_ACTIVATE: AuditCoding(*_ATTRIBUTES, None, None, "C"),
+    EventTag.ENROLLMENT_FAMILY_INVITE: AuditCoding(*_ATTRIBUTES, None, None, "C"),
+    EventTag.ENROLLMENT_FAMILY_ANSWER: AuditCoding(*_ATTRIBUTES, None, None, "U"),
+    EventTag.ENROLLMENT_FAMILY_MAJORITY: AuditCoding(*_ATTRIBUTES, None, None, "D"),
+    EventTag.ENROLLMENT_FAMILY_WITHDRAW: AuditCoding(*_ATTRIBUTES, None, None, "U"),
+    EventTag.ENROLLMENT_FAMILY_END: AuditCoding(*_ATTRIBUTES, None, None, "D"),
+    EventTag.ENROLLMENT_CAREGIVER_INVITE: AuditCoding(*_ATTRIBUTES, None, None, "C"),
+    EventTag.ENROLLMENT_CAREGIVER_ANSWER: AuditCoding(*_ATTRIBUTES, None, None, "U"),
+    EventTag.ENROLLMENT_CAREGIVER_REVOKE: AuditCoding(*_ATTRIBUTES, None, None, "D"),
+    EventTag.ENROLLMENT_CAREGIVER_PROOF: AuditCoding(*_ATTRIBUTES, None, None, "R"),
+    # Activation: the identity proof (code + NIR + Vitale serial + birth date), the contact's
+    # one-time code, then the account and first choices (success or refusal each time).
+    EventTag.ENROLLMENT_ACTIVATION_START: AuditCoding(*_LOGIN, None, None, "E"),
+    EventTag.ENROLLMENT_ACTIVATION_CONTACT: AuditCoding(*_LOGIN, None, None, "E"),
+    EventTag.ENROLLMENT_ACTIVATION_COMPLETE: AuditCoding(*_ATTRIBUTES, None, None, "C"),
+    # An operator of the console looked a person up by NIR (on that person's chain): a read.
+    EventTag.ENROLLMENT_CONSOLE_LOOKUP: AuditCoding(
+        DCM, "110110", "Patient Record", None, None, "R"
+    ),
+    # An operator sent a person a new activation code (or put them back in line for a letter).
+    EventTag.ENROLLMENT_CONSOLE_CODE_RESEND: AuditCoding(
+        DCM, "110100", "Application Activity", None, None, "E"
+    ),
+    # Opposition to a space (online or by phone), its proof issued, and a change of mind.
+    EventTag.ENROLLMENT_OPPOSITION_RECORD: AuditCoding(
+        DCM, "110100", "Application Activity", None, None, "C"
+    ),
+    EventTag.ENROLLMENT_OPPOSITION_PROOF: AuditCoding(*_EXPORT, None, None, "R"),
+    EventTag.ENROLLMENT_OPPOSITION_WITHDRAW: AuditCoding(
+        DCM, "110100", "Application Activity", None, None, "U"
+    ),
+    # A space opened (one event in the person's chain), a batch of the opening job (counts, in
+    # the system chain), and the person's first choices or later settings.
+    EventTag.ENROLLMENT_SPACE_OPEN: AuditCoding(
+        DCM, "110100", "Application Activity", None, None, "C"
+    ),
+    EventTag.ENROLLMENT_SPACE_OPENING_BATCH: AuditCoding(
+        DCM, "110100", "Application Activity", None, None, "E"
+    ),
+    EventTag.ENROLLMENT_SPACE_CHOOSE: AuditCoding(*_ATTRIBUTES, None, None, "U"),
 }

@@ -182,3 +182,92 @@ def letters_print_command(
         f"{printed.letters:,} letters in {len(printed.files):,} files, "
         f"{printed.skipped:,} due but not printable (erased, or no postal address)"
     )
+
+
+@app.command("bounces")
+def bounces_command(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        readable=True,
+        help="Delivery reports: one DSN/ARF message, an mbox, a directory of messages (Maildir), "
+        "or the relay's export with one Message-ID per line.",
+    ),
+) -> None:
+    """Turn bounced notice e-mails to letters: each report naming a notice (its Message-ID or
+    envelope id) marks it bounced and its person due a letter. Safe to run again."""
+    from carnet.enrollment.bounces import read_bounces
+
+    reading = read_bounces(file)
+    changed = 0
+    with runtime() as rt:
+        # Bounded transactions: an export of a whole wave holds millions of lines.
+        for start in range(0, len(reading.references), 1000):
+            with rt.transaction() as db:
+                changed += rt.enrollment.waves.record_bounces(
+                    db, references=reading.references[start : start + 1000]
+                )
+    out.print(
+        f"{reading.reports:,} reports read: {reading.bounces:,} bounces and "
+        f"{reading.complaints:,} complaints naming a notice, {reading.ignored:,} ignored "
+        f"(delays, other messages); {changed:,} people now due a letter"
+    )
+
+
+@app.command("open")
+def open_command(
+    batch: int | None = typer.Option(
+        None, "--batch", min=1, help="Spaces per transaction (default: the opening_batch setting)."
+    ),
+) -> None:
+    """Open the space of everyone informed whose opposition window ended without opposition
+    (the scheduled job does it hourly; this runs it now). Resumable: after a crash or Ctrl-C,
+    run it again; safe alongside the job."""
+    from rich.progress import MofNCompleteColumn
+
+    with runtime() as rt:
+        with rt.transaction(readonly=True) as db:
+            due = rt.enrollment.opening.due(db)
+        columns = (TextColumn("opening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("open", total=due)
+            report = rt.enrollment.opening.open_due(
+                rt.transaction, batch=batch, progress=lambda n: progress.advance(task, n)
+            )
+    out.print(
+        f"{report.opened:,} spaces opened in {report.batches:,} batches, {report.emailed:,} "
+        f"e-mails queued, {report.merged:,} old DMP merged, {report.skipped:,} not openable "
+        "(erased, or an identity the record refused: see the audit trail)"
+    )
+
+
+@app.command("closure-sweep")
+def closure_sweep_command() -> None:
+    """Run the closure jobs now (the scheduled job does it every ``closure_sweep_minutes``):
+    close the spaces of reported deaths and of suspensions past their objection delay, and
+    crypto-shred the archives whose retention is over. Batch by batch, each its own
+    transaction; safe alongside the job."""
+    deaths = suspensions = erased = 0
+    with runtime() as rt:
+        while True:
+            with rt.transaction() as db:
+                result = rt.enrollment.closure.sweep(db)
+            deaths += result.deaths
+            suspensions += result.suspensions_closed
+            erased += result.erased
+            if not result.more:
+                break
+    out.print(
+        f"{deaths:,} reported deaths handled, {suspensions:,} suspended spaces closed, "
+        f"{erased:,} archives destroyed"
+    )
+
+
+@app.command("families-daily")
+def families_daily_command() -> None:
+    """Run the families' daily job now (the scheduled job does it once a day): children who
+    came of age leave their representatives' accounts and get their own activation code, and
+    invitations past their day are marked expired. Safe to run twice."""
+    with runtime() as rt, rt.transaction() as db:
+        done = rt.enrollment.families.run_daily(db)
+    out.print(f"{done:,} young adults came of age")

@@ -176,18 +176,158 @@ space = Table(
 )
 Index("ix_enrollment_space_erase_after", space.c.erase_after)
 Index("ix_enrollment_space_suspended_at", space.c.suspended_at)
+# The opening job walks the people in one status (``notified``) in id order from a cursor: a
+# range scan over those still due, not a pass over every beneficiary at each run.
+Index("ix_enrollment_beneficiary_status", beneficiary.c.status, beneficiary.c.id)
 
 # --- opposition ---------------------------------------------------------------------------------
 # (tables of ``opposition``; migration 2026-11-26_enrollment_opposition)
+opposition = Table(
+    "enrollment_opposition",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # One opposition per person: a second one (online or by phone) gets the same receipt.
+    Column(
+        "beneficiary_id",
+        String(36),
+        ForeignKey("enrollment_beneficiary.id"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("channel", String(8), nullable=False),  # schemas.OppositionChannel: online | phone
+    Column("operator", String(160), nullable=True),  # by phone: the operator, "kind:id"
+    Column("opposed_at", UTCDateTime, nullable=False),
+    # The public receipt reference printed on the proof: random, names nobody.
+    Column("reference", String(24), nullable=False, unique=True),
+    # Opposition also refuses the merge of a pre-existing DMP (R1111-28): kept explicit.
+    Column("dmp_merge_refused", Boolean, nullable=False),
+    Column("withdrawn_at", UTCDateTime, nullable=True),  # changed their mind: asked for a space
+)
 
 # --- families: legal representatives and caregivers ---------------------------------------------
 # (tables of ``families`` and ``caregivers``; migration 2026-11-26_enrollment_families)
+representative = Table(
+    "enrollment_representative",
+    metadata,
+    # A legal representative acting for a child through their own account's profiles: the
+    # holder the registry attaches the child to, then the second representative they invite.
+    Column("child_id", String(36), ForeignKey("enrollment_beneficiary.id"), primary_key=True),
+    Column(
+        "representative_id", String(36), ForeignKey("enrollment_beneficiary.id"), primary_key=True
+    ),
+    Column("role", String(16), nullable=False),  # holder | second
+    Column("account_id", String(36), nullable=False),  # the account whose profiles hold the child
+    Column("since", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("end_reason", String(16), nullable=True),  # majority
+)
+Index("ix_enrollment_representative_representative_id", representative.c.representative_id)
+
+family_invitation = Table(
+    "enrollment_family_invitation",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("child_id", String(36), ForeignKey("enrollment_beneficiary.id"), nullable=False),
+    Column("inviter_id", String(36), ForeignKey("enrollment_beneficiary.id"), nullable=False),
+    Column("invitee_id", String(36), ForeignKey("enrollment_beneficiary.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # schemas.InvitationStatus
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("answered_at", UTCDateTime, nullable=True),
+)
+Index("ix_enrollment_family_invitation_child_id", family_invitation.c.child_id)
+Index(
+    "ix_enrollment_family_invitation_invitee",
+    family_invitation.c.invitee_id,
+    family_invitation.c.status,
+)
+
+caregiver = Table(
+    "enrollment_caregiver",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # The person helped (aidé) and their caregiver (aidant): both beneficiaries with a space.
+    Column("person_id", String(36), ForeignKey("enrollment_beneficiary.id"), nullable=False),
+    Column("caregiver_id", String(36), ForeignKey("enrollment_beneficiary.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # schemas.InvitationStatus
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("answered_at", UTCDateTime, nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("ended_by", String(16), nullable=True),  # person | caregiver | carnet
+    Column("document_id", String(64), nullable=True),  # the DocumentReference of the PDF proof
+)
+Index("ix_enrollment_caregiver_person", caregiver.c.person_id, caregiver.c.status)
+Index("ix_enrollment_caregiver_caregiver", caregiver.c.caregiver_id, caregiver.c.status)
+
+dependant = Table(
+    "enrollment_dependant",
+    metadata,
+    # The coming-of-age job finds children by a blind index of their 18th birthday (the birth
+    # date stays sealed): each dependant is opened once, when the job first meets them.
+    Column("beneficiary_id", String(36), ForeignKey("enrollment_beneficiary.id"), primary_key=True),
+    Column("adult_mac", String(32), nullable=False),
+    Column("adult_done_at", UTCDateTime, nullable=True),
+)
+Index("ix_enrollment_dependant_adult_mac", dependant.c.adult_mac)
 
 # --- activation tickets -------------------------------------------------------------------------
 # (tables of ``activation``; migration 2026-11-26_enrollment_activation)
+activation = Table(
+    "enrollment_activation",
+    metadata,
+    # One activation in progress: a browser holds a random token (HttpOnly cookie); the row
+    # keeps its keyed hash only. Secrets carried between steps (the contact to verify, the
+    # chosen login and password hash) are sealed with the person's data key.
+    Column("id", String(36), primary_key=True),
+    Column("token_mac", String(32), nullable=False, unique=True),  # storage.blind_index
+    Column("beneficiary_id", String(36), ForeignKey("enrollment_beneficiary.id"), nullable=False),
+    Column("method", String(16), nullable=False),  # code | franceconnect
+    # The activation code row the person proved (burnt only when the space is activated).
+    Column("code_id", String(36), ForeignKey("enrollment_activation_code.id"), nullable=True),
+    Column("step", String(16), nullable=False),  # contact, verify, account, terms, choices, done
+    Column("channel", String(8), nullable=True),  # email | sms: where the one-time code went
+    Column("sealed", LargeBinary, nullable=True),  # contact, login, password hash (sealed JSON)
+    Column("otp_mac", String(32), nullable=True),  # keyed hash of the contact's one-time code
+    Column("otp_attempts", Integer, nullable=False),
+    Column("otp_sent", Integer, nullable=False),  # codes sent (bounded: no SMS bombing)
+    Column("otp_expires_at", UTCDateTime, nullable=True),
+    Column("terms_version", String(16), nullable=True),
+    Column("terms_accepted_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+)
+Index("ix_enrollment_activation_beneficiary_id", activation.c.beneficiary_id)
+Index("ix_enrollment_activation_expires_at", activation.c.expires_at)
 
 # --- closure and retention ----------------------------------------------------------------------
 # (tables of ``closure``; migration 2026-11-26_enrollment_closure)
+space_event = Table(
+    "enrollment_space_event",
+    metadata,
+    # A space's closure history: closed, reopened, suspended, lifted, erased, and deaths the
+    # registry reported (``death``: done_at stays NULL until the closure job has closed the
+    # space). Ids and codes only, so the history outlives the erased data and names nobody.
+    Column("id", String(36), primary_key=True),
+    Column("patient_id", String(36), ForeignKey("enrollment_beneficiary.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # closure.EventKind
+    Column("reason", String(16), nullable=True),  # close or suspension reason
+    Column("actor", String(160), nullable=False),  # "kind:id"
+    Column("at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime, nullable=True),
+)
+Index("ix_enrollment_space_event_patient_id", space_event.c.patient_id, space_event.c.at)
+Index("ix_enrollment_space_event_pending", space_event.c.done_at, space_event.c.kind)
 
 # --- notification throughput, bounces -----------------------------------------------------------
 # (changes of ``campaigns`` and ``notices``; migration 2026-11-26_enrollment_campaigns_v2)
+newcomers_wave = Table(
+    "enrollment_newcomers_wave",
+    metadata,
+    # The ISO week of a weekly newcomers' campaign ("2026-W48"): one campaign a week, whatever
+    # runs the job twice.
+    Column("week", String(8), primary_key=True),
+    Column("campaign_id", String(36), ForeignKey("enrollment_campaign.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

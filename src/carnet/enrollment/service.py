@@ -22,12 +22,20 @@ from sqlalchemy import Connection, func, select
 from carnet.audit.service import AuditTrail
 from carnet.core.actor import Actor
 from carnet.enrollment import (
+    activation,
     campaigns,
+    caregivers,
+    closure,
     code_requests,
+    console,
     enrollment_codes,
+    families,
     letter_batches,
     models,
     notices,
+    opening,
+    opposition,
+    waves,
 )
 from carnet.enrollment.campaigns import CAMPAIGN_STEP_JOB, Wiring, parse_departements
 from carnet.enrollment.config import EnrollmentSettings
@@ -47,9 +55,11 @@ from carnet.enrollment.schemas import (
     LineError,
     NoticeChannel,
     NoticeStatus,
+    OpeningReport,
     RegistryEntry,
     RegistryReport,
     RunStatus,
+    Space,
 )
 from carnet.enrollment.validation import DEPARTEMENTS
 from carnet.identity.accounts.service import Accounts
@@ -77,9 +87,11 @@ __all__ = [
     "LineError",
     "NoticeChannel",
     "NoticeStatus",
+    "OpeningReport",
     "RegistryEntry",
     "RegistryReport",
     "RunStatus",
+    "Space",
     "count_beneficiaries",
     "find_beneficiary",
     "import_registry",
@@ -158,10 +170,22 @@ class Enrollment:
             public_base_url=public_base_url.rstrip("/"),
         )
         # The life-cycle steps, each its own object over the same wiring (one module each).
+        self.opposition = opposition.Oppositions(self._wiring)
+        self.activation = activation.Activations(self._wiring, sms_available=sms_available)
+        self.opening = opening.Openings(self._wiring)
+        self.waves = waves.Waves(self._wiring)
+        self.console = console.Console(self._wiring)
+        self.families = families.Families(self._wiring)
+        self.caregivers = caregivers.Caregivers(self._wiring)
+        self.closure = closure.Closures(self._wiring)
 
     def register_jobs(self, jobs: JobQueue) -> None:
         """Register the campaign step's handler (``runtime.register_jobs`` calls this)."""
         jobs.register(CAMPAIGN_STEP_JOB, self._run_step)
+        self.opening.register_jobs(jobs)
+        self.waves.register_jobs(jobs)
+        self.families.register_jobs(jobs)
+        self.closure.register_jobs(jobs)
 
     def _run_step(self, db: Connection, payload: Mapping[str, Any]) -> None:
         campaigns.run_step(db, self._wiring, campaign_id=str(payload["campaign"]))

@@ -53,9 +53,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_enrollment_space_erase_after", "enrollment_space", ["erase_after"])
     op.create_index("ix_enrollment_space_suspended_at", "enrollment_space", ["suspended_at"])
+    op.create_index("ix_enrollment_beneficiary_status", "enrollment_beneficiary", ["status", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_enrollment_beneficiary_status", table_name="enrollment_beneficiary")
     op.drop_index("ix_enrollment_space_suspended_at", table_name="enrollment_space")
     op.drop_index("ix_enrollment_space_erase_after", table_name="enrollment_space")
     op.drop_table("enrollment_space")

@@ -153,7 +153,7 @@ def federation_deps(rt: Runtime) -> FederationDeps:
         ),
         accounts=rt.accounts,
         transaction=rt.transaction,
-        people=RecordPeople(rt.record, rt.carnet_context()),
+        people=RecordPeople(rt.record, rt.carnet_context(), registry=rt.enrollment.activation),
         clock=rt.clock,
         public_base_url=rt.settings.public_base_url,
     )

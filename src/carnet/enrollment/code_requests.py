@@ -24,6 +24,7 @@ from carnet.core.actor import ANONYMOUS
 from carnet.core.db import insert_or_ignore
 from carnet.enrollment import enrollment_codes, models
 from carnet.enrollment.campaigns import Wiring
+from carnet.enrollment.majority import adult_on
 from carnet.enrollment.registry_apply import NIR_DOMAIN, open_entry
 from carnet.enrollment.schemas import (
     BeneficiaryStatus,
@@ -38,6 +39,8 @@ CODE_TEMPLATE = "activation_code"
 _THROTTLE_PURPOSE = "regenerate"
 _b = models.beneficiary
 _t = models.throttle
+_space = models.space
+_ACTIVE = BeneficiaryStatus.ACTIVE.value
 # Overseas mobiles are 06 numbers too, under their own country codes (ARCEP plan). Mayotte's
 # 0639 block is left out: it shares that block with the range kept for fiction (06 39 98).
 _OVERSEAS: Final = {
@@ -49,11 +52,15 @@ _OVERSEAS: Final = {
     "0696": "+596",
     "0697": "+596",
 }
-# People who may ask: those not yet in a space (later statuses open, close or oppose it).
+# People who may ask: those whose space is not activated yet, opened automatically included
+# (their letter's code may have expired by then). Opposed, active, suspended, closed or erased
+# spaces have their own paths (asking for a space, signing in, support, reopening). Dependants
+# may ask from 18 (``_may_ask``).
 _WAITING = (
     BeneficiaryStatus.REGISTERED.value,
     BeneficiaryStatus.NOTIFIED.value,
     BeneficiaryStatus.LETTER_DUE.value,
+    BeneficiaryStatus.OPEN.value,
 )
 
 
@@ -114,14 +121,14 @@ def _match(
 ) -> tuple[str, RegistryEntry] | None:
     joined, key_columns = join_data_key(_b, _b.c.id)
     row = db.execute(
-        select(_b.c.id, _b.c.sealed, *key_columns)
+        select(_b.c.id, _b.c.sealed, _b.c.status, _b.c.holder_id, *key_columns)
         .select_from(joined)
-        .where(_b.c.nir_index == index, _b.c.status.in_(_WAITING), _b.c.holder_id.is_(None))
+        .where(_b.c.nir_index == index, _b.c.status.in_((*_WAITING, _ACTIVE)))
     ).first()
     if row is None:
         return None
     entry = open_entry(wiring.storage, row)
-    if entry is None:
+    if entry is None or not _may_ask(db, wiring, row, entry):
         return None
     given = "".join(ch for ch in vitale_serial if ch.isdigit())
     # Both compared whatever the first says, in constant time: timing tells nothing either.
@@ -130,6 +137,22 @@ def _match(
         birth_date.isoformat().encode(), entry.birth_date.isoformat().encode()
     )
     return (row.id, entry) if serial_ok and birth_ok and entry.vitale_serial else None
+
+
+def _may_ask(db: Connection, wiring: Wiring, row: Any, entry: RegistryEntry) -> bool:
+    """Holders waiting for activation; dependants only from 18 (a minor is activated from the
+    holder's account), and then also when a parent activated their space, which is ``active``
+    with no account of its own until the young adult attaches theirs."""
+    if row.holder_id is None:
+        return bool(row.status != _ACTIVE)
+    if adult_on(entry.birth_date) > wiring.storage.clock.now().date():
+        return False
+    if row.status != _ACTIVE:
+        return True
+    account_id = db.execute(
+        select(_space.c.account_id).where(_space.c.patient_id == row.id)
+    ).scalar_one_or_none()
+    return account_id is None
 
 
 def _recipient(entry: RegistryEntry, channel: CodeChannel, *, sms_available: bool) -> str | None:

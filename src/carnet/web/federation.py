@@ -19,6 +19,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from carnet.enrollment.activation import Activations
 from carnet.identity.accounts.errors import SignInRefused
 from carnet.identity.federation.errors import FederationRefused, ProviderUnavailable, Reason
 from carnet.identity.federation.service import Federation, ProviderName, SignedIn
@@ -28,6 +29,7 @@ from carnet.web.accounts.cookies import (
     set_session_cookie,
 )
 from carnet.web.accounts.guards import current_session, pending_session
+from carnet.web.enrollment.activation import TERMS_PATH, set_ticket_cookie
 from carnet.web.error_pages import render_error
 from carnet.web.federation_deps import SIGNED_IN_COOKIE, FederationDeps
 from carnet.web.i18n import N_
@@ -130,6 +132,9 @@ class FederationViews:
     def __init__(self, portal: Portal, deps: FederationDeps) -> None:
         self.portal = portal
         self.deps = deps
+        enrollment = portal.deps.enrollment
+        # A patient whose space awaits activation activates it (terms, first choices) first.
+        self.activations = enrollment.activation if enrollment is not None else None
         self.federation = deps.federation
         self.base = deps.public_base_url.rstrip("/")
 
@@ -158,7 +163,9 @@ class FederationViews:
         if not self.federation.enabled(name):
             return render_error(self.portal, request, 404)
         try:
-            signed_in, response = _complete(request, name, route, self.federation, self.deps)
+            signed_in, response = _complete(
+                request, name, route, self.federation, self.deps, activations=self.activations
+            )
         except FederationRefused as exc:
             return self.refuse(request, name, exc.reason)
         except SignInRefused:
@@ -262,9 +269,12 @@ def _complete(
     route: Route,
     federation: Federation,
     deps: FederationDeps,
+    *,
+    activations: Activations | None = None,
 ) -> tuple[SignedIn, Response]:
     """Verify the return (network, outside any transaction), then find the person and open
-    their session in one transaction: a refusal leaves nothing behind."""
+    their session in one transaction: a refusal leaves nothing behind. A patient whose space
+    awaits activation goes to its last steps instead (``/activation/conditions``)."""
     assertion = federation.authenticate(
         name,
         cookie=request.cookies.get(route.cookie),
@@ -273,6 +283,16 @@ def _complete(
     )
     with deps.transaction() as db:
         signed_in = federation.identify(db, assertion, deps.people)
+        patient = signed_in.person_kind == "patient"
+        if (
+            patient
+            and activations
+            and activations.awaiting_activation(db, beneficiary_id=signed_in.person_id)
+        ):
+            token = activations.start_federated(db, beneficiary_id=signed_in.person_id)
+            response = RedirectResponse(TERMS_PATH, status_code=303)
+            set_ticket_cookie(response, token, deps, minutes=activations.ticket_minutes)
+            return signed_in, response
         account_id = deps.accounts.account_for_person(
             db, person_kind=signed_in.person_kind, person_id=signed_in.person_id, create=True
         )

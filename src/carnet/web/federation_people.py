@@ -8,7 +8,7 @@ gives. Every read is audited by the record like any other; nothing is written.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection
@@ -25,12 +25,24 @@ from carnet.record.service import Record
 _MAX_CANDIDATES = "20"
 
 
-class RecordPeople:
-    """``identity.federation.ports.KnownPeople`` over the record."""
+class RegisteredPeople(Protocol):
+    """Registered holders whose space is not open yet (``enrollment.activation``)."""
 
-    def __init__(self, record: Record, ctx: AccessContext) -> None:
+    def federation_candidates(
+        self, db: Connection, *, matricule: str
+    ) -> list[tuple[str, identity_service.PatientIdentity]]: ...
+
+
+class RecordPeople:
+    """``identity.federation.ports.KnownPeople`` over the record (and, with ``registry``, the
+    insurer's registry for people whose space is not open yet: they activate it)."""
+
+    def __init__(
+        self, record: Record, ctx: AccessContext, registry: RegisteredPeople | None = None
+    ) -> None:
         self._record = record
         self._ctx = ctx
+        self._registry = registry
 
     def patients(self, db: Connection, searches: Sequence[Params]) -> list[Candidate]:
         """Every Patient one of the searches finds, read as an identity (unreadable ones, such
@@ -47,6 +59,12 @@ class RecordPeople:
                 except InvalidIdentity:
                     continue
                 found[stored.id] = Candidate(stored.id, identity)
+            if self._registry is not None and params and params[0][0] == "identifier":
+                # A search by INS matricule: the registered holder with no Patient yet.
+                for person_id, identity in self._registry.federation_candidates(
+                    db, matricule=params[0][1]
+                ):
+                    found.setdefault(person_id, Candidate(person_id, identity))
         return list(found.values())
 
     def practitioner(self, db: Connection, practitioner_id: str) -> Mapping[str, Any] | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from carnet.audit.tags import EventTag
 from carnet.core.actor import Actor
@@ -164,6 +164,21 @@ def add_profile(
             position=position + 1,
         )
     )
+
+
+def remove_profile(db: Connection, *, account_id: str, patient_id: str) -> bool:
+    """Stop a parent acting for a child (coming of age); False when it was not there. A
+    session acting as that child acts as the account's own person again."""
+    removed = db.execute(
+        delete(_p).where(_p.c.account_id == account_id, _p.c.patient_id == patient_id)
+    ).rowcount
+    own = select(_a.c.person_id).where(_a.c.id == account_id).scalar_subquery()
+    db.execute(
+        update(models.session)
+        .where(models.session.c.account_id == account_id, models.session.c.patient_id == patient_id)
+        .values(patient_id=own)
+    )
+    return bool(removed)
 
 
 def set_totp(ctx: AccountsContext, db: Connection, *, account: Any, secret: str) -> list[str]:

@@ -31,6 +31,8 @@ NIR_DOMAIN = "enrollment-nir"
 _LINE_DOMAIN = "enrollment-line"
 _CHUNK = 500  # bound values per IN list: SQLite caps them
 _table = models.beneficiary
+# Statuses of a live space: a death reported for them closes it (``retention.close_deaths``).
+_LIVE_SPACE = (BeneficiaryStatus.OPEN, BeneficiaryStatus.ACTIVE, BeneficiaryStatus.SUSPENDED)
 
 
 def sealing_context(beneficiary_id: str) -> bytes:
@@ -87,6 +89,8 @@ class _Writes:
     pending: list[tuple[str, RegistryEntry, dict[str, Any]]] = field(default_factory=list)
     """New rows waiting for their data key: (id, entry, row)."""
     gained_dependants: set[str] = field(default_factory=set)
+    deaths: list[str] = field(default_factory=list)
+    """Beneficiaries with a live space whose death this batch reports (``closure``)."""
 
 
 Refusal = tuple[str, str, str]
@@ -250,6 +254,12 @@ class _Batch:
             # A living person's later line says nothing of where enrollment stands (informed,
             # letter due…): keep it, or they would be informed again by the next wave.
             row["v_status"] = current.status
+        elif current.status in _LIVE_SPACE:
+            # A death closes the space: the closure job does it (sessions, Patient, audit) from
+            # the pending event this batch writes, and the status moves then.
+            row["v_status"] = current.status
+            self.writes.deaths.append(current.id)
+            self.report.deceased += 1
         if current.status == row["v_status"]:
             row["v_status_at"] = current.status_at
         elif row["v_status"] == BeneficiaryStatus.DECEASED:
@@ -318,6 +328,15 @@ class _Batch:
             self.db.execute(_UPDATE, writes.updates)
         if writes.touches:
             self.db.execute(_TOUCH, writes.touches)
+        if writes.deaths:
+            death = {"kind": "death", "reason": "death", "actor": "system:registry"}
+            self.db.execute(
+                insert(models.space_event),
+                [
+                    {"id": new_id(), "patient_id": b_id, "at": self.now, "done_at": None, **death}
+                    for b_id in writes.deaths
+                ],
+            )
 
 
 _UPDATE = (

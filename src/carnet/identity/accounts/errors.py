@@ -12,7 +12,8 @@ core.errors.InvalidInput
 core.errors.Conflict
  └── LoginTaken             the chosen login belongs to someone else
 core.errors.Forbidden
- └── NotAllowed             the account may not do this (a role, a dev-only account in prod)
+ ├── NotAllowed             the account may not do this (a role, a dev-only account in prod)
+ └── FreshSignInRequired    an account without a password must sign in again first (closing)
 """
 
 from __future__ import annotations
@@ -55,3 +56,11 @@ class LoginTaken(Conflict):
 class NotAllowed(Forbidden):
     def __init__(self, what: str) -> None:
         super().__init__(f"not allowed: {what}")
+
+
+class FreshSignInRequired(Forbidden):
+    """An account that signs in through an identity provider confirms a grave step (closing
+    its space) by signing in again: its session is older than the confirmation window."""
+
+    def __init__(self) -> None:
+        super().__init__("sign in again to confirm")

@@ -18,7 +18,7 @@ out), ``security`` (the security page: summary, devices, recovery codes), ``pass
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Connection
@@ -28,6 +28,7 @@ from carnet.audit.tags import Outcome
 from carnet.core.actor import Actor, ActorKind
 from carnet.core.clock import Clock
 from carnet.identity.accounts import (
+    closing,
     devices,
     enrolment,
     external,
@@ -189,6 +190,10 @@ class Accounts:
         enrolment.add_profile(
             self.ctx, db, account_id=account_id, patient_id=patient_id, label=label
         )
+
+    def remove_child_profile(self, db: Connection, *, account_id: str, patient_id: str) -> bool:
+        """Stop the account's holder acting for a child (at 18); False when it was not there."""
+        return enrolment.remove_profile(db, account_id=account_id, patient_id=patient_id)
 
     def find_account(self, db: Connection, *, login: str) -> str | None:
         row = self.ctx.account_by_login(db, login)
@@ -393,6 +398,44 @@ class Accounts:
         """The current TOTP code of a development account (``carnet accounts demo-code``);
         None outside development or for any other account."""
         return security.totp_code_for_demo(self.ctx, db, login=login)
+
+    # --- a closed, suspended or erased space (enrollment.closure) ---------------------------------
+
+    def confirm_holder(
+        self,
+        transaction: Transaction,
+        *,
+        session: CurrentSession,
+        password: str,
+        client_address: str | None,
+        fresh_within: timedelta,
+    ) -> None:
+        """The holder proves it is them before closing (blocking); see ``closing``. Raises
+        ``SignInRefused``, ``LockedOut`` or ``FreshSignInRequired``."""
+        closing.confirm_holder(
+            self.ctx,
+            transaction,
+            session=session,
+            password=password[:200],
+            client_address=client_address,
+            fresh_within=fresh_within,
+        )
+
+    def disable_account(self, db: Connection, *, account_id: str) -> int:
+        """Refuse every sign-in of the account and end its sessions; the number ended."""
+        return closing.disable(self.ctx, db, account_id=account_id)
+
+    def enable_account(self, db: Connection, *, account_id: str) -> None:
+        closing.enable(db, account_id=account_id)
+
+    def erase_person(self, db: Connection, *, patient_id: str, account_id: str | None) -> None:
+        """Anonymise for good the account of an erased space, and drop the profiles through
+        which others acted for it."""
+        closing.erase_person(self.ctx, db, patient_id=patient_id, account_id=account_id)
+
+    def account_contact(self, db: Connection, *, account_id: str) -> tuple[str, str] | None:
+        """(e-mail address, language) of the account, or None."""
+        return closing.contact(self.ctx, db, account_id=account_id)
 
     # --- recovery, operators ----------------------------------------------------------------------
 

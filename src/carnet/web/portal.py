@@ -17,9 +17,15 @@ from carnet.web.accounts import recovery as account_recovery
 from carnet.web.accounts import security as account_security
 from carnet.web.accounts import views as account_views
 from carnet.web.accounts.middleware import SessionMiddleware
+from carnet.web.admin import enrollment as admin_enrollment
+from carnet.web.admin import enrollment_people as admin_enrollment_people
 from carnet.web.admin import views as admin_views
 from carnet.web.assets import asset_routes
 from carnet.web.csrf import CsrfMiddleware, CsrfTokens
+from carnet.web.enrollment import activation as enrollment_activation
+from carnet.web.enrollment import closure as enrollment_closure
+from carnet.web.enrollment import families as enrollment_families
+from carnet.web.enrollment import opposition as enrollment_opposition
 from carnet.web.patient import views as patient_views
 from carnet.web.pro import views as pro_views
 from carnet.web.rendering import Portal, PortalDeps
@@ -40,6 +46,12 @@ def install_portal(app: FastAPI, deps: PortalDeps) -> Portal:
         pages.build_router(portal),
         pro_views.build_router(portal),
         admin_views.build_router(portal),
+        enrollment_activation.build_router(portal),
+        enrollment_closure.build_router(portal),
+        enrollment_families.build_router(portal),
+        enrollment_opposition.build_router(portal),
+        admin_enrollment.build_router(portal),
+        admin_enrollment_people.build_router(portal),
     ):
         app.include_router(router)
     app.router.routes.extend(asset_routes(portal.assets))

@@ -68,7 +68,10 @@ def latest_code(rt: Runtime, row: Row, kind: str) -> str:
 
 
 def fill_identity(page: Any, row: Row, *, birth: str | None = None) -> None:
-    page.get_by_label("Numéro de sécurité sociale").fill(row["nir"])
+    # The person's own number, not the optional child's number of the "ask for a space" page.
+    page.get_by_label(re.compile(r"^Numéro de sécurité sociale(?! de votre enfant)")).fill(
+        row["nir"]
+    )
     page.get_by_label("Numéro de série de la carte Vitale").fill(row["numero_serie_vitale"])
     day = date.fromisoformat(birth or row["date_naissance"])
     page.get_by_label("Date de naissance").fill(day.strftime("%d/%m/%Y"))
@@ -108,6 +111,6 @@ def test_a_person_opposes_downloads_the_proof_then_asks_for_the_space(
     person.navigate(page.get_by_role("link", name="Demander l’ouverture de mon espace").click)
     assert page.locator("h1").inner_text() == "Demander l’ouverture de votre espace santé"
     fill_identity(page, row)
-    person.navigate(page.get_by_role("button", name="Ouvrir mon espace santé").click)
+    person.navigate(page.get_by_role("button", name="Ouvrir l’espace santé").click)
     assert page.locator("h1").inner_text() == "Votre espace santé est ouvert"
     assert latest_code(server.runtime, row, "activation_code")

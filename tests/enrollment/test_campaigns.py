@@ -158,9 +158,15 @@ def test_a_campaign_informs_exactly_the_holders_of_its_departements(
         assert status_of(rt, row["nir"]) is Status.NOTIFIED
     for row in without_email:
         assert status_of(rt, row["nir"]) is Status.LETTER_DUE
-    # Children are informed through their holder; other départements wait for their wave.
-    untouched = [r for r in rows if r not in chosen]
-    assert any(r["nir_ouvrant_droit"] for r in untouched)
+    # Children are informed through their holder's notice (no message of their own) and follow
+    # the holder's status; other départements wait for their wave.
+    by_nir = {r["nir"]: r for r in chosen}
+    children = [r for r in rows if r["nir_ouvrant_droit"] in by_nir]
+    assert children
+    for child in children:
+        holder_status = status_of(rt, by_nir[child["nir_ouvrant_droit"]]["nir"])
+        assert status_of(rt, child["nir"]) is holder_status
+    untouched = [r for r in rows if r not in chosen and r not in children]
     assert any(r["departement"] not in PILOTS for r in untouched)
     for row in untouched:
         assert status_of(rt, row["nir"]) is Status.REGISTERED

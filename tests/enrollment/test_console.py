@@ -112,22 +112,28 @@ def test_the_dashboard_counts_each_departement_by_status_and_notice(
 
     assert set(board) == {r["departement"] for r in rows}
     assert sum(c.beneficiaries for c in board.values()) == len(rows)
+    pilots = enrollment_service.PILOT_DEPARTEMENTS
+    informed_holders = {
+        r["nir"] for r in rows if not r["nir_ouvrant_droit"] and r["departement"] in pilots
+    }
     for departement, counts in board.items():
         people = [r for r in rows if r["departement"] == departement]
         holders = [r for r in people if not r["nir_ouvrant_droit"]]
+        # Children are informed with their holder (and follow them to notified).
+        children = [r for r in people if r["nir_ouvrant_droit"] in informed_holders]
         assert counts.beneficiaries == len(people)
-        if departement in enrollment_service.PILOT_DEPARTEMENTS:
-            # Every holder informed (the letters printed turn them notified), children waiting.
-            assert (counts.notified, counts.letter_due) == (len(holders), 0)
-            assert counts.registered == len(people) - len(holders)
+        if departement in pilots:
+            # Every holder informed (the letters printed turn them notified), children too.
+            assert (counts.notified, counts.letter_due) == (len(holders) + len(children), 0)
+            assert counts.registered == len(people) - len(holders) - len(children)
             assert counts.letters_printed == len(
                 [r for r in holders if not r["email"] or r is bounced]
             )
             assert counts.bounced == (1 if bounced["departement"] == departement else 0)
         else:
             assert (counts.registered, counts.notified, counts.letters_printed) == (
-                len(people),
-                0,
+                len(people) - len(children),
+                len(children),
                 0,
             )
         assert counts.opposed == counts.opened == counts.activated == counts.closed == 0

@@ -84,7 +84,9 @@ def test_a_child_of_another_holder_or_an_unknown_id_is_refused(rt: Runtime, peop
     assert sign_in(rt, people.holder).profiles[1:] == ()
 
 
-def test_an_opposed_child_is_refused_and_nothing_changes(rt: Runtime, people: People) -> None:
+def test_an_opposed_child_is_opened_by_the_holder_without_dmp_merge(
+    rt: Runtime, people: People
+) -> None:
     make_active(rt, people.holder)
     session = sign_in(rt, people.holder)
     younger = beneficiary_id(rt, people.younger)
@@ -94,12 +96,12 @@ def test_an_opposed_child_is_refused_and_nothing_changes(rt: Runtime, people: Pe
             .where(models.beneficiary.c.id == younger)
             .values(status="opposed")
         )
-    with rt.transaction() as db, refused("unavailable"):
-        rt.enrollment.families.activate_child(db, session=session, child_id=younger)
+    with rt.transaction() as db:
+        child = rt.enrollment.families.activate_child(db, session=session, child_id=younger)
+    assert child.status.value == "active"
     with rt.transaction(readonly=True) as db:
-        assert db.execute(select(models.space.c.patient_id)).scalars().all() == [
-            beneficiary_id(rt, people.holder)
-        ]
+        space = db.execute(select(models.space).where(models.space.c.patient_id == younger)).one()
+    assert (space.opened_by, space.dmp_merge) == ("request", "refused")
 
 
 def invite_second(

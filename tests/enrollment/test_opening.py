@@ -89,6 +89,14 @@ def with_status(rt: Runtime, status: Status) -> list[str]:
     return sorted(i for i, s in statuses(rt).items() if s == status.value)
 
 
+def holders_among(rt: Runtime, ids: list[str]) -> list[str]:
+    """Those of ``ids`` who are holders: children get no e-mail of their own."""
+    b = models.beneficiary
+    with rt.transaction(readonly=True) as db:
+        found = db.execute(select(b.c.id).where(b.c.id.in_(ids), b.c.holder_id.is_(None)))
+        return sorted(found.scalars())
+
+
 def spaces_count(rt: Runtime) -> int:
     with rt.transaction(readonly=True) as db:
         return int(db.execute(select(func.count()).select_from(models.space)).scalar_one())
@@ -151,12 +159,12 @@ def test_the_job_opens_only_those_whose_window_ended_without_opposition(
     after = statuses(rt)
     assert {after[i] for i in notified[2:]} == {Status.OPEN.value}
     assert (after[opposed], after[died]) == (Status.OPPOSED.value, Status.DECEASED.value)
-    # Letter-due people wait for their letter; children are not walked.
+    # Letter-due people (and their children) wait for their letter; notified children opened.
     assert {after[i] for i in letter_due} == {Status.LETTER_DUE.value}
     assert spaces_count(rt) == len(notified) - 2
-    # Each was told by e-mail, with a link and nothing else about them.
+    # Each holder was told by e-mail, with a link and nothing else about them.
     sent = emails_of_kind(rt, opening.OPENED_TEMPLATE)
-    assert len(sent) == len(notified) - 2
+    assert len(sent) == len(holders_among(rt, notified[2:]))
     assert "/activation" in sent[0].text
     # Run again: nothing more.
     assert open_due(rt).opened == 0
@@ -200,7 +208,7 @@ def test_a_space_opens_with_the_legal_defaults_and_a_patient_carrying_the_ins(
 def test_the_space_reuses_the_registry_data_key_and_shredding_erases_both(
     rt: Runtime, rows: list[Row]
 ) -> None:
-    beneficiary_id = with_status(rt, Status.NOTIFIED)[0]
+    beneficiary_id = holders_among(rt, with_status(rt, Status.NOTIFIED))[0]
     with rt.transaction() as db:
         assert open_one(rt, db, beneficiary_id, opened_by="activation")
         assert rt.storage.data_key(db, owner_id=beneficiary_id) is not None
@@ -226,7 +234,7 @@ def _id(rt: Runtime, nir: str) -> str | None:
 
 
 def test_opening_twice_is_a_no_op(rt: Runtime, rows: list[Row]) -> None:
-    beneficiary_id = with_status(rt, Status.NOTIFIED)[0]
+    beneficiary_id = holders_among(rt, with_status(rt, Status.NOTIFIED))[0]
     with rt.transaction() as db:
         assert open_one(rt, db, beneficiary_id) is True
     with rt.transaction() as db:
@@ -259,7 +267,7 @@ def test_opening_twice_is_a_no_op(rt: Runtime, rows: list[Row]) -> None:
 def test_refusals_are_specific_audited_and_write_nothing(
     rt: Runtime, rows: list[Row], status: Status, opened_by: str, reason: str
 ) -> None:
-    beneficiary_id = with_status(rt, Status.NOTIFIED)[0]
+    beneficiary_id = holders_among(rt, with_status(rt, Status.NOTIFIED))[0]
     set_status(rt, beneficiary_id, status)
     with rt.transaction() as db, pytest.raises(SpaceNotOpenable) as refused:
         open_one(rt, db, beneficiary_id, opened_by=opened_by)
@@ -281,7 +289,7 @@ def test_refusals_are_specific_audited_and_write_nothing(
 def test_an_opposed_person_who_asks_gets_a_space_without_the_dmp_merge(
     rt: Runtime, rows: list[Row]
 ) -> None:
-    beneficiary_id = with_status(rt, Status.NOTIFIED)[0]
+    beneficiary_id = holders_among(rt, with_status(rt, Status.NOTIFIED))[0]
     set_status(rt, beneficiary_id, Status.OPPOSED)
     with rt.transaction() as db:
         assert open_one(rt, db, beneficiary_id, opened_by="request", dmp_merge=False)
@@ -335,7 +343,7 @@ def test_a_crash_mid_batch_then_a_rerun_opens_everyone_exactly_once(
         ).scalar_one()
     assert patients == 3
     assert opened_events == len(notified)
-    assert len(emails_of_kind(rt, opening.OPENED_TEMPLATE)) == len(notified)
+    assert len(emails_of_kind(rt, opening.OPENED_TEMPLATE)) == len(holders_among(rt, notified))
     with rt.transaction(readonly=True) as db:
         assert rt.audit.verify(db).ok
 
@@ -359,7 +367,7 @@ def test_the_periodic_job_walks_in_steps_until_everyone_due_is_open(
 
 
 def test_first_choices_are_recorded_and_audited(rt: Runtime, rows: list[Row]) -> None:
-    beneficiary_id = with_status(rt, Status.NOTIFIED)[0]
+    beneficiary_id = holders_among(rt, with_status(rt, Status.NOTIFIED))[0]
     openings = rt.enrollment.opening
     with rt.transaction() as db, pytest.raises(NoSpace):
         openings.choose(

@@ -102,7 +102,9 @@ def code_of(rt: Runtime, row: Row, kind: str = "space_opening") -> str:
     return found.group()
 
 
-def oppose(rt: Runtime, row: Row, code: str, **changes: str) -> OppositionReceipt:
+def oppose(
+    rt: Runtime, row: Row, code: str, *, for_children: str = "", **changes: str
+) -> OppositionReceipt:
     values = {
         "nir": row["nir"],
         "vitale_serial": row["numero_serie_vitale"],
@@ -117,6 +119,7 @@ def oppose(rt: Runtime, row: Row, code: str, **changes: str) -> OppositionReceip
             vitale_serial=values["vitale_serial"],
             birth_date=date.fromisoformat(values["birth_date"]),
             client_address=values["address"],
+            for_children=bool(for_children),
         )
 
 

@@ -341,6 +341,41 @@ def test_security_suspends_a_space_and_lifts_the_suspension(
     assert ("enrollment:lift-suspension", "success") in operator_actions(crt)
 
 
+def test_support_records_a_childs_phone_opposition_with_the_holders_details(
+    web: TestClient, crt: Runtime, clock: FrozenClock, rows: list[Row]
+) -> None:
+    operator(web, crt, clock, OperatorRole.SUPPORT)
+    holder, child = next(
+        (h, c)
+        for h in reversed(holders(rows, email=True))
+        for c in rows
+        if c["nir_ouvrant_droit"] == h["nir"]
+    )
+    who = person_id(crt, child["nir"])
+    page = post(web, PEOPLE, {"nir": child["nir"]})
+    assert page.status_code == 200
+    assert "c’est le parent auquel il est rattaché qui s’oppose" in page.text
+    # The child's own details are not the proof: the holder's are.
+    own = {"person": who, "birth_date": child["date_naissance"], "vitale_serial": "12345678"}
+    assert post(web, PEOPLE + "/opposition", own).status_code == 400
+    details = {
+        "person": who,
+        "birth_date": holder["date_naissance"],
+        "vitale_serial": holder["numero_serie_vitale"],
+    }
+    done = post(web, PEOPLE + "/opposition", details)
+    assert done.status_code == 200 and "L’opposition est enregistrée" in done.text
+    reference = re.search(r'name="reference" value="([^"]+)"', done.text)
+    assert reference is not None
+    proof = post(web, PEOPLE + "/opposition/preuve", {"reference": reference.group(1)})
+    assert proof.status_code == 200 and proof.content.startswith(b"%PDF")
+    with crt.transaction(readonly=True) as db:
+        found = enrollment_service.find_beneficiary(db, storage=crt.storage, nir=child["nir"])
+        parent = enrollment_service.find_beneficiary(db, storage=crt.storage, nir=holder["nir"])
+    assert found is not None and found.status is enrollment_service.BeneficiaryStatus.OPPOSED
+    assert parent is not None and parent.status is enrollment_service.BeneficiaryStatus.NOTIFIED
+
+
 def test_an_opposition_after_the_window_is_refused(
     web: TestClient, crt: Runtime, clock: FrozenClock, rows: list[Row]
 ) -> None:

@@ -8,7 +8,10 @@ never informed.
   a Message-ID naming the notice, not the person (``notices``: a bounce turns it to a letter);
   status ``notified``. Otherwise the status ``letter-due``: ``letter_batches`` prints those,
   each letter with a code of its own.
-  Dependants (children) are informed through their holder and are not walked.
+  Dependants (children) are not walked: the holder's notice covers the minors attached to
+  them (``_inform_dependants``: one bulk UPDATE per 500 holders, no code, notice or message of
+  their own), who follow the holder to ``notified`` or ``letter-due``; their window is the
+  holder's (``opening_job`` reads it from the holder's notices).
 - **Cheap per person.** A step opens each sealed entry once, then writes in bulk: two status
   updates, the codes and the notices (COPY on PostgreSQL, ``bulk``), and its e-mails as a few
   batch jobs (``notify.queue_emails``: the template checked once per step, each batch's parts
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 
 from carnet.audit.service import AuditRecord, AuditTrail, EventTag, Outcome
 from carnet.core.actor import CARNET, Actor
@@ -266,6 +269,8 @@ def _inform(db: Connection, wiring: Wiring, campaign: Any, people: list[Any]) ->
     posted = _claim(
         db, [i for i, e in addresses.items() if not e], BeneficiaryStatus.LETTER_DUE, now
     )
+    _inform_dependants(db, emailed, BeneficiaryStatus.NOTIFIED, now)
+    _inform_dependants(db, posted, BeneficiaryStatus.LETTER_DUE, now)
     # Letters carry codes of their own (``letter_batches``): only e-mails need one now.
     codes, code_rows = enrollment_codes.code_rows(
         storage, emailed, now=now, lifetime=wiring.settings.code_lifetime
@@ -333,6 +338,35 @@ def _claim(db: Connection, ids: list[str], status: BeneficiaryStatus, now: datet
             ).scalars()
         )
     return [beneficiary_id for beneficiary_id in ids if beneficiary_id in moved]
+
+
+def minors_of(holder_ids: list[str]) -> Any:
+    """The condition "a dependant of one of ``holder_ids`` and not an adult" (the coming-of-age
+    job marks adults in ``enrollment_dependant``): the children a holder's notice covers."""
+    _d = models.dependant
+    adult = (
+        select(_d.c.beneficiary_id)
+        .where(_d.c.beneficiary_id == _beneficiary.c.id, _d.c.adult_done_at.is_not(None))
+        .exists()
+    )
+    return and_(_beneficiary.c.holder_id.in_(holder_ids), ~adult)
+
+
+def _inform_dependants(
+    db: Connection, holder_ids: list[str], status: BeneficiaryStatus, now: datetime
+) -> None:
+    """The still ``registered`` minors of ``holder_ids`` follow their holder to ``status``:
+    the holder's notice informs them too (one UPDATE per chunk of holders, by the
+    ``holder_id`` index)."""
+    for start in range(0, len(holder_ids), _CHUNK):
+        db.execute(
+            update(_beneficiary)
+            .where(
+                minors_of(holder_ids[start : start + _CHUNK]),
+                _beneficiary.c.status == BeneficiaryStatus.REGISTERED.value,
+            )
+            .values(status=status.value, status_at=now)
+        )
 
 
 def _audit_step(

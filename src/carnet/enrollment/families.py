@@ -31,7 +31,14 @@ from carnet.audit.service import EventTag
 from carnet.core.actor import Actor
 from carnet.core.errors import NotFound
 from carnet.core.ids import new_id
-from carnet.enrollment import majority, models, opening, relatives, representatives
+from carnet.enrollment import (
+    child_opposition,
+    majority,
+    models,
+    opening,
+    relatives,
+    representatives,
+)
 from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.errors import FamilyRefused
 from carnet.enrollment.schemas import BeneficiaryStatus, Child, Invitation, InvitationStatus
@@ -144,8 +151,9 @@ class Families:
     def activate_child(self, db: Connection, *, session: CurrentSession, child_id: str) -> Child:
         """Open (if needed) and activate the space of a child attached to the signed-in holder,
         and add the child's profile to their account. Raises ``FamilyRefused``: ``not-your-child``
-        (unknown, or attached to someone else), ``adult``, ``unavailable`` (opposed, closed,
-        suspended, deceased, erased), ``already-active``."""
+        (unknown, or attached to someone else), ``adult``, ``unavailable`` (closed,
+        suspended, deceased, erased; an opposed child is opened, the opposition withdrawn),
+        ``already-active``."""
         actor, me = actor_for(session), relatives.signed_in_person(session)
         wiring = self._wiring
 
@@ -156,7 +164,9 @@ class Families:
                 raise FamilyRefused("not-your-child")
             if adulthood(child, now.date()):
                 raise FamilyRefused("adult")
-            if child.status in relatives.GONE:
+            # A child their holder opposed for: the holder changes their mind here.
+            opposed = child.status is BeneficiaryStatus.OPPOSED
+            if child.status in relatives.GONE and not opposed:
                 raise FamilyRefused("unavailable")
             if representatives.representing(db, child_id, me):
                 raise FamilyRefused("already-active")
@@ -166,9 +176,12 @@ class Families:
                     wiring,
                     actor=actor,
                     beneficiary_id=child_id,
-                    opened_by="activation",
+                    opened_by="request" if opposed else "activation",
+                    dmp_merge=not opposed,
                     now=now,
                 )
+            if opposed:
+                child_opposition.withdraw(db, child_id=child_id, now=now)
             representatives.set_active(db, child_id, now)
             representatives.represent(
                 db, wiring, child, me, session.account_id, role="holder", now=now

@@ -33,7 +33,7 @@ from carnet.audit.service import AuditRecord, EventTag, Outcome
 from carnet.core.actor import CARNET
 from carnet.core.errors import InvalidInput
 from carnet.enrollment import enrollment_codes, models
-from carnet.enrollment.campaigns import Wiring
+from carnet.enrollment.campaigns import Wiring, minors_of
 from carnet.enrollment.letters import Civility, LetterInput, render_batch
 from carnet.enrollment.registry_apply import open_entry
 from carnet.enrollment.schemas import (
@@ -285,6 +285,15 @@ def _mark_sent(
         update(_beneficiary)
         .where(
             _beneficiary.c.id.in_(list(entries)),
+            _beneficiary.c.status == BeneficiaryStatus.LETTER_DUE.value,
+        )
+        .values(status=BeneficiaryStatus.NOTIFIED.value, status_at=now)
+    )
+    # The letter informs the holder's minors too: they follow the holder to ``notified``.
+    db.execute(
+        update(_beneficiary)
+        .where(
+            minors_of(list(entries)),
             _beneficiary.c.status == BeneficiaryStatus.LETTER_DUE.value,
         )
         .values(status=BeneficiaryStatus.NOTIFIED.value, status_at=now)

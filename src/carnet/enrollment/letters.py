@@ -241,7 +241,8 @@ def _opening(letter: LetterInput) -> tuple[str, ...]:
         (
             f"Si vous ne souhaitez pas de cet espace, vous pouvez vous opposer à son ouverture "
             f"jusqu’au {deadline} inclus. Passé cette date, il sera ouvert ; vous pourrez toujours "
-            f"le fermer ensuite."
+            f"le fermer ensuite. Ce courrier vaut aussi pour les enfants mineurs qui vous sont "
+            f"rattachés : vous pouvez vous opposer pour eux de la même façon."
         ),
         (
             f"Pour l’activer dès maintenant, ou pour vous opposer à son ouverture, rendez-vous sur "

@@ -8,7 +8,8 @@ the scheduled job that opens every space whose opposition window ended without o
   refused it; the opening is audited in their chain, and they are told by e-mail (no health
   data, no identifier) when they gave an address.
 - **Who the job opens.** People ``notified`` whose every notice's window has ended (a letter
-  printed late carries its own, later, deadline); ``letter-due`` people wait for their letter.
+  printed late carries its own, later, deadline; a minor child's are their holder's);
+  ``letter-due`` people wait for their letter.
   Someone who opposed, died, or whose space was opened meanwhile has left ``notified``.
 - **Resumable, safe twice or at once.** The job runs in batches (``opening_job``), one
   transaction each: its people are claimed under row locks (``SKIP LOCKED`` on PostgreSQL) and
@@ -26,7 +27,7 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from carnet.audit.service import Outcome
 from carnet.core.actor import Actor
@@ -68,10 +69,15 @@ _REFUSED: Final = {
 
 
 def _window_over(db: Connection, beneficiary_id: str, today: date) -> bool:
-    """Whether the person was informed and every window they were given has ended."""
+    """Whether the person was informed and every window they were given has ended (a minor
+    dependant's are their holder's: the holder's notice informed them)."""
+    holder = select(_beneficiary.c.holder_id).where(_beneficiary.c.id == beneficiary_id)
     deadline = db.execute(
         select(func.max(_notice.c.opposition_ends)).where(
-            _notice.c.beneficiary_id == beneficiary_id
+            or_(
+                _notice.c.beneficiary_id == beneficiary_id,
+                _notice.c.beneficiary_id.in_(holder.scalar_subquery()),
+            )
         )
     ).scalar_one_or_none()
     return deadline is not None and deadline < today

@@ -1,5 +1,6 @@
 """The opening job's batches: every person ``notified`` whose every notice's window has ended
-gets a space (``opening`` states what a space is made of).
+gets a space (``opening`` states what a space is made of). A minor dependant has no notice of
+their own: their holder's notices are theirs, and they wait while the holder is ``letter-due``.
 
 - **Claiming.** A batch reads the next ``limit`` ids in status ``notified`` after its cursor (a
   range of the ``(status, id)`` index), drops those with a window still open (one probe of the
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from carnet.audit.service import AuditRecord, EventTag, Outcome
 from carnet.core.actor import CARNET
@@ -41,6 +42,7 @@ _beneficiary = models.beneficiary
 _notice = models.notice
 _NOTIFIED: Final = BeneficiaryStatus.NOTIFIED.value
 _CHUNK: Final = 500  # bound values per IN list: SQLite caps them
+_UNINFORMED: Final = (BeneficiaryStatus.REGISTERED.value, BeneficiaryStatus.LETTER_DUE.value)
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -50,9 +52,16 @@ def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
 
 def due_count(db: Connection, *, today: date) -> int:
     """How many people are due a space on ``today`` (one counting query, for progress bars)."""
+    # A minor dependant has no notice of their own: their holder's window is theirs.
     window_open = (
         select(_notice.c.id)
-        .where(_notice.c.beneficiary_id == _beneficiary.c.id, _notice.c.opposition_ends >= today)
+        .where(
+            or_(
+                _notice.c.beneficiary_id == _beneficiary.c.id,
+                _notice.c.beneficiary_id == _beneficiary.c.holder_id,
+            ),
+            _notice.c.opposition_ends >= today,
+        )
         .exists()
     )
     query = (
@@ -66,25 +75,31 @@ def due_count(db: Connection, *, today: date) -> int:
 def _claim(db: Connection, *, today: date, after: str, limit: int) -> tuple[list[Any], str | None]:
     """The due people of the next ``limit`` ids after ``after``, locked, with their sealed
     entries; and the cursor to go on from (None: the walk is over)."""
-    ids = list(
-        db.execute(
-            select(_beneficiary.c.id)
-            .where(_beneficiary.c.status == _NOTIFIED, _beneficiary.c.id > after)
-            .order_by(_beneficiary.c.id)
-            .limit(limit)
-        ).scalars()
-    )
+    found = db.execute(
+        select(_beneficiary.c.id, _beneficiary.c.holder_id)
+        .where(_beneficiary.c.status == _NOTIFIED, _beneficiary.c.id > after)
+        .order_by(_beneficiary.c.id)
+        .limit(limit)
+    ).all()
+    ids = [row.id for row in found]
     cursor = ids[-1] if len(ids) == limit else None
-    waiting: set[str] = set()
-    for chunk in _chunks(ids):
-        waiting.update(
-            db.execute(
-                select(_notice.c.beneficiary_id).where(
-                    _notice.c.beneficiary_id.in_(chunk), _notice.c.opposition_ends >= today
-                )
-            ).scalars()
-        )
-    due = [i for i in ids if i not in waiting]
+    waiting = _waiting(db, ids, today)
+    # A minor dependant (no notice of their own) waits for their holder's window, and for the
+    # holder to be informed again when the holder's e-mail bounced (``letter-due``).
+    holders = {row.id: row.holder_id for row in found if row.holder_id is not None}
+    if holders:
+        held = sorted(set(holders.values()))
+        waiting |= _waiting(db, held, today)
+        for chunk in _chunks(held):
+            waiting.update(
+                db.execute(
+                    select(_beneficiary.c.id).where(
+                        _beneficiary.c.id.in_(chunk),
+                        _beneficiary.c.status.in_(_UNINFORMED),
+                    )
+                ).scalars()
+            )
+    due = [i for i in ids if i not in waiting and holders.get(i) not in waiting]
     rows: list[Any] = []
     for chunk in _chunks(due):
         # Under the lock the status is read again: someone opened, opposed or died meanwhile
@@ -96,6 +111,21 @@ def _claim(db: Connection, *, today: date, after: str, limit: int) -> tuple[list
             query = query.with_for_update(skip_locked=True)
         rows.extend(db.execute(query))
     return rows, cursor
+
+
+def _waiting(db: Connection, ids: Sequence[str], today: date) -> set[str]:
+    """Those of ``ids`` with a notice whose window is still open (one probe of the notices'
+    ``beneficiary_id`` index per id)."""
+    waiting: set[str] = set()
+    for chunk in _chunks(ids):
+        waiting.update(
+            db.execute(
+                select(_notice.c.beneficiary_id).where(
+                    _notice.c.beneficiary_id.in_(chunk), _notice.c.opposition_ends >= today
+                )
+            ).scalars()
+        )
+    return waiting
 
 
 @dataclass(slots=True)

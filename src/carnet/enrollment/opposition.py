@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hmac
 from datetime import date, datetime, timedelta
 from typing import Any, Final
@@ -38,7 +39,7 @@ from carnet.audit.service import EventTag, Outcome
 from carnet.core.actor import ANONYMOUS, Actor, ActorKind
 from carnet.core.errors import InvalidInput, NotFound
 from carnet.core.ids import new_id
-from carnet.enrollment import enrollment_codes, models, space_requests
+from carnet.enrollment import child_opposition, enrollment_codes, models, space_requests
 from carnet.enrollment import opposition_checks as checks
 from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.errors import (
@@ -87,8 +88,11 @@ class Oppositions:
         vitale_serial: str,
         birth_date: date,
         client_address: str | None,
+        for_children: bool = False,
     ) -> OppositionReceipt:
-        """Record the opposition of whoever proves code, NIR, Vitale serial and birth date.
+        """Record the opposition of whoever proves code, NIR, Vitale serial and birth date;
+        with ``for_children``, that of the minor children attached to them too
+        (``child_opposition``: their receipts in ``children``).
 
         Raises ``InvalidNir``, ``TooManyTries`` (locked: wait, or call), ``IdentityMismatch``,
         ``ActivationCodeRefused`` (wrong, used or expired) or ``OppositionWindowClosed``."""
@@ -109,14 +113,18 @@ class Oppositions:
             # Asked twice: the same code (used up by the first time) gives the same receipt.
             if checks.is_latest_code(db, wiring.storage, beneficiary_id=person.id, code=code):
                 throttle.forgive(db)
-                return self._repeat(db, ANONYMOUS, person.id)
+                repeated = self._repeat(db, ANONYMOUS, person.id)
+                return self._with_children(
+                    db, repeated, person, for_children, actor=ANONYMOUS, now=now
+                )
             self._refuse_code(db, throttle, now, person.id, "wrong")
         self._require_window(db, ANONYMOUS, person, now)
         reason = checks.use_code(db, wiring, beneficiary_id=person.id, code=code, now=now)
         if reason is not None:
             self._refuse_code(db, throttle, now, person.id, reason)
         throttle.forgive(db)
-        return self._record(db, person, OppositionChannel.ONLINE, ANONYMOUS, now)
+        receipt = self._record(db, person, OppositionChannel.ONLINE, ANONYMOUS, now)
+        return self._with_children(db, receipt, person, for_children, actor=ANONYMOUS, now=now)
 
     def oppose_by_phone(
         self,
@@ -126,10 +134,13 @@ class Oppositions:
         nir: str,
         vitale_serial: str,
         birth_date: date,
+        child_nir: str | None = None,
     ) -> OppositionReceipt:
         """Record, for an operator (``actor``) who checked the caller's identity on the phone,
-        the opposition of the person with this NIR, Vitale serial and birth date. No code, no
-        throttle (the operator is accountable: audited with their identity).
+        the opposition of the person with this NIR, Vitale serial and birth date; with
+        ``child_nir``, that of this minor child attached to them instead (the holder's details
+        are checked, the child's receipt returned). No code, no throttle (the operator is
+        accountable: audited with their identity).
 
         Raises ``InvalidNir``, ``IdentityMismatch`` or ``OppositionWindowClosed``; a second
         call returns the first receipt (``repeated``)."""
@@ -149,6 +160,10 @@ class Oppositions:
                 reason="mismatch",
             )
             raise IdentityMismatch
+        if child_nir:
+            return child_opposition.oppose_one_by_phone(
+                db, wiring, actor=actor, holder=person, child_nir=child_nir, now=now
+            )
         if person.status is BeneficiaryStatus.OPPOSED:
             return self._repeat(db, actor, person.id)
         self._require_window(db, actor, person, now)
@@ -177,6 +192,7 @@ class Oppositions:
         entry = checks.entry_of(db, self._wiring.storage, found.beneficiary_id)
         pdf = render_proof(
             ProofInput(
+                opposed_by=child_opposition.opposed_by(db, self._wiring, found.beneficiary_id),
                 given_names=entry.given_names,
                 family_name=entry.used_family_name or entry.birth_family_name,
                 masked_nir=mask_nir(entry.nir),
@@ -199,6 +215,12 @@ class Oppositions:
             entity=f"enrollment-opposition/{found.reference}",
         )
         return pdf
+
+    def holder_nir_of(self, db: Connection, *, beneficiary_id: str) -> str | None:
+        """For a dependant, their holder's NIR (a child's phone opposition is recorded with the
+        holder's details, ``oppose_by_phone(child_nir=...)``); None for a holder."""
+        holder = child_opposition.holder_entry(db, self._wiring, beneficiary_id)
+        return None if holder is None else holder.nir
 
     def proof_ticket(self, receipt: OppositionReceipt, *, binding: str) -> str:
         """A ticket to download ``receipt``'s proof, valid ``PROOF_TICKET_LIFETIME`` and only
@@ -233,11 +255,13 @@ class Oppositions:
         client_address: str | None = None,
         actor: Actor = ANONYMOUS,
         sms_available: bool = False,
+        child_nir: str | None = None,
     ) -> SpaceRequestAnswer:
         """A person who opposed asks for their space after all (``space_requests``): it opens
         (no DMP merge), the status becomes ``open`` and a new activation code goes to the
         contact on file (e-mail, else SMS when ``sms_available``). Online (``actor``
-        anonymous) tries are throttled like oppositions; an operator's (phone) are not.
+        anonymous) tries are throttled like oppositions; an operator's (phone) are not. With
+        ``child_nir`` (the holder's details given), the space of that opposed minor child.
 
         Raises ``InvalidNir``, ``TooManyTries``, ``IdentityMismatch`` or ``NotOpposed``."""
         return space_requests.ask_for_space(
@@ -249,6 +273,7 @@ class Oppositions:
             client_address=client_address,
             actor=actor,
             sms_available=sms_available,
+            child_nir=child_nir,
         )
 
     # --- steps -----------------------------------------------------------------------------
@@ -333,6 +358,28 @@ class Oppositions:
             detail={"channel": channel.value},
         )
         return receipt
+
+    def _with_children(
+        self,
+        db: Connection,
+        receipt: OppositionReceipt,
+        holder: checks.Person,
+        for_children: bool,
+        *,
+        actor: Actor,
+        now: datetime,
+    ) -> OppositionReceipt:
+        if not for_children:
+            return receipt
+        children = child_opposition.oppose_children(
+            db,
+            self._wiring,
+            holder_id=holder.id,
+            channel=OppositionChannel.ONLINE,
+            actor=actor,
+            now=now,
+        )
+        return dataclasses.replace(receipt, children=children)
 
     def _repeat(self, db: Connection, actor: Actor, person_id: str) -> OppositionReceipt:
         row = db.execute(select(_o).where(_o.c.beneficiary_id == person_id)).one()

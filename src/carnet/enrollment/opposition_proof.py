@@ -56,6 +56,8 @@ class ProofInput:
     dmp_merge_refused: bool
     issued_on: date
     change_url: str
+    opposed_by: str = ""
+    """For a child: the legal representative (holder) who opposed for them."""
 
     def __repr__(self) -> str:
         return "ProofInput(<hidden>)"
@@ -93,13 +95,15 @@ def _draw(proof: ProofInput) -> PageContent:
 
 def _facts(page: PageContent, y: float, proof: ProofInput) -> float:
     moment = proof.opposed_at.astimezone(_PARIS)
-    facts = (
+    facts: tuple[tuple[str, str], ...] = (
         ("Personne concernée", f"{proof.given_names} {proof.family_name.upper()}".strip()),
         ("Numéro de sécurité sociale", proof.masked_nir),
         ("Opposition enregistrée le", f"{french_date(moment.date())} à {moment:%H:%M}"),
         ("Canal", _CHANNELS[proof.channel]),
         ("Référence", proof.reference),
     )
+    if proof.opposed_by:
+        facts = (*facts[:2], ("Opposition faite par", proof.opposed_by), *facts[2:])
     top = y + _LEADING - 4
     for label, value in facts:
         page.text(_LEFT + 5 * _MM, y, f"{label} :", font="regular", size=_BODY)
@@ -116,6 +120,19 @@ def _meaning(proof: ProofInput) -> tuple[str, ...]:
         if proof.dmp_merge_refused
         else "Votre dossier médical partagé (DMP) existant, si vous en avez un, reste tel quel."
     )
+    if proof.opposed_by:
+        return (
+            (
+                "L’opposition à l’ouverture de l’espace santé de l’enfant nommé ci-dessus, faite "
+                "par son représentant légal, est enregistrée. Aucun espace ne sera ouvert à son "
+                "nom, et son dossier médical partagé (DMP) existant ne sera pas fusionné."
+            ),
+            (
+                "Vous pouvez changer d’avis à tout moment : activez son espace depuis la page "
+                f"Famille de votre compte, demandez-le sur {proof.change_url} ou par téléphone "
+                "auprès de nos conseillers."
+            ),
+        )
     return (
         (
             "Votre opposition à l’ouverture de votre espace santé est enregistrée. Aucun espace "

@@ -208,6 +208,8 @@ class OppositionReceipt:
     """By phone: the operator who recorded it (``kind:id``)."""
     dmp_merge_refused: bool
     repeated: bool = False
+    children: tuple[OppositionReceipt, ...] = ()
+    """The oppositions recorded at the same time for the holder's minor children (one each)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,10 +40,13 @@ def ask_for_space(
     client_address: str | None,
     actor: Actor,
     sms_available: bool,
+    child_nir: str | None = None,
 ) -> SpaceRequestAnswer:
     """Open the space of the person who opposed and proves these details (see the module
-    docstring). Raises ``InvalidNir``, ``TooManyTries``, ``IdentityMismatch`` or
-    ``NotOpposed`` (never opposed, or already withdrawn)."""
+    docstring); with ``child_nir``, that of this minor child attached to them (no new code:
+    the holder activates the child from their family page). Raises ``InvalidNir``,
+    ``TooManyTries``, ``IdentityMismatch`` or ``NotOpposed`` (never opposed, or already
+    withdrawn)."""
     now = wiring.storage.clock.now()
     index = checks.nir_index(wiring.storage, checks.checked_nir(nir))
     throttle = checks.Throttle(wiring, _PURPOSE, index=index, client_address=client_address)
@@ -65,6 +68,8 @@ def ask_for_space(
             birth_date=birth_date,
             tag=_TAG,
         )
+    if child_nir:
+        person = _child_of(db, wiring, person, child_nir, actor)
     if person.status is not BeneficiaryStatus.OPPOSED:
         checks.audit(
             db,
@@ -88,7 +93,11 @@ def ask_for_space(
     )
     # open_space made the person ``open`` and told them; the opposition is history now.
     db.execute(update(_o).where(_o.c.beneficiary_id == person.id).values(withdrawn_at=now))
-    sent_to = _send_new_code(db, wiring, person, now, sms_available=sms_available)
+    sent_to = (
+        None
+        if person.holder_id is not None
+        else _send_new_code(db, wiring, person, now, sms_available=sms_available)
+    )
     detail = {"sent_to": sent_to.value if sent_to else "none"}
     checks.audit(
         db,
@@ -101,6 +110,20 @@ def ask_for_space(
         detail=detail,
     )
     return SpaceRequestAnswer(beneficiary_id=person.id, sent_to=sent_to)
+
+
+def _child_of(
+    db: Connection, wiring: Wiring, holder: checks.Person, child_nir: str, actor: Actor
+) -> checks.Person:
+    """The child with NIR ``child_nir`` attached to ``holder``; else ``IdentityMismatch``."""
+    index = checks.nir_index(wiring.storage, checks.checked_nir(child_nir))
+    child = checks.find_person(db, wiring.storage, index)
+    if child is None or child.holder_id != holder.id:
+        checks.audit(
+            db, wiring, _TAG, Outcome.REFUSED, actor=actor, patient_id=None, reason="mismatch"
+        )
+        raise IdentityMismatch
+    return child
 
 
 def _send_new_code(

@@ -101,7 +101,8 @@ def person_context(
         "done_values": done_values or {},
         "receipt": receipt,
         "can": {
-            "oppose": support and waiting and not person.dependant,
+            # A child's opposition is recorded with their holder's details (who calls).
+            "oppose": support and waiting,
             "resend": support and not person.dependant and (waiting or status.value == "open"),
             "proof": support and bool(receipt),
             "suspend": security and status in {BeneficiaryStatus.OPEN, BeneficiaryStatus.ACTIVE},
@@ -203,12 +204,15 @@ class PeoplePages:
 
         def work(db: Connection) -> str:
             nir = enrollment.console.nir_of(db, beneficiary_id=person_id)
+            # For a child, the holder calls: their details are checked, the child opposed.
+            holder_nir = enrollment.opposition.holder_nir_of(db, beneficiary_id=person_id)
             receipt = enrollment.opposition.oppose_by_phone(
                 db,
                 actor=actor,
-                nir=nir,
+                nir=holder_nir or nir,
                 vitale_serial=form.values["vitale_serial"],
                 birth_date=birth,
+                child_nir=nir if holder_nir else None,
             )
             return receipt.reference
 

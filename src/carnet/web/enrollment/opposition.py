@@ -44,7 +44,7 @@ class OppositionPages:
 
     async def oppose(self, request: Request) -> Response:
         async with request.form(max_files=0) as data:
-            form = Form.from_submission(data, forms.OPPOSE_FIELDS)
+            form = Form.from_submission(data, (*forms.OPPOSE_FIELDS, "scope"))
         birth = forms.check_opposition(form, today=self.service.today())
         template = "enrollment/opposition_form.html"
         if not form.valid or birth is None:
@@ -61,14 +61,19 @@ class OppositionPages:
                     vitale_serial=values["vitale_serial"],
                     birth_date=birth,
                     client_address=address,
+                    for_children=values["scope"] == forms.SCOPE_FAMILY,
                 )
             )
         except ClientError as error:
             status, alert = forms.refusal(form, error)
             context = forms.oppose_context(form, alert=alert)
             return self.portal.render(request, template, context, status_code=status)
-        ticket = self.service.proof_ticket(receipt, binding=_binding(request))
-        context = forms.done_context(receipt, ticket)
+        binding = _binding(request)
+        ticket = self.service.proof_ticket(receipt, binding=binding)
+        children = [
+            (c.reference, self.service.proof_ticket(c, binding=binding)) for c in receipt.children
+        ]
+        context = forms.done_context(receipt, ticket, children=children)
         return self.portal.render(request, "enrollment/opposition_done.html", context)
 
     async def proof(self, request: Request) -> Response:
@@ -104,8 +109,9 @@ class OppositionPages:
 
     async def ask(self, request: Request) -> Response:
         async with request.form(max_files=0) as data:
-            form = Form.from_submission(data, forms.IDENTITY_FIELDS)
+            form = Form.from_submission(data, (*forms.IDENTITY_FIELDS, "child_nir"))
         birth = forms.check_identity(form, today=self.service.today())
+        child_nir = "".join(form.values["child_nir"].split()).upper() or None
         template = "enrollment/opposition_ask.html"
         if not form.valid or birth is None:
             return self.portal.render(request, template, forms.ask_context(form), status_code=400)
@@ -119,13 +125,14 @@ class OppositionPages:
                     birth_date=birth,
                     client_address=address,
                     sms_available=self.enrollment.sms_available,
+                    child_nir=child_nir,
                 )
             )
         except ClientError as error:
             status, alert = forms.refusal(form, error)
             context = forms.ask_context(form, alert=alert)
             return self.portal.render(request, template, context, status_code=status)
-        context = forms.asked_context(answer.sent_to)
+        context = forms.asked_context(answer.sent_to, child=child_nir is not None)
         return self.portal.render(request, "enrollment/opposition_asked.html", context)
 
 

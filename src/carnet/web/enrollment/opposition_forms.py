@@ -30,6 +30,8 @@ ASK_PATH: Final = "/opposition/demander-un-profil"
 CLOSE_PATH: Final = "/compte/fermeture"
 IDENTITY_FIELDS: Final = ("nir", "vitale_serial", "birth_date")
 OPPOSE_FIELDS: Final = ("code", *IDENTITY_FIELDS)
+SCOPE_FAMILY: Final = "family"
+"""The ``scope`` choice "for me and the minor children attached to me" (default: for me)."""
 _DATE_FR: Final = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _PARIS: Final = ZoneInfo("Europe/Paris")
 
@@ -144,9 +146,13 @@ def oppose_context(form: Form, *, alert: dict[str, Any] | None = None) -> dict[s
     }
 
 
-def done_context(receipt: OppositionReceipt, ticket: str) -> dict[str, Any]:
+def done_context(
+    receipt: OppositionReceipt, ticket: str, *, children: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """``children``: (reference, proof ticket) of each child's opposition recorded with it."""
     moment: datetime = receipt.opposed_at.astimezone(_PARIS)
     return {
+        "children": [{"reference": ref, "ticket": tk} for ref, tk in children or []],
         "title": N_("Votre opposition est enregistrée"),
         "reference": receipt.reference,
         "opposed_on": moment.date(),
@@ -169,10 +175,14 @@ def ask_context(form: Form, *, alert: dict[str, Any] | None = None) -> dict[str,
     }
 
 
-def asked_context(sent_to: CodeChannel | None) -> dict[str, Any]:
+def asked_context(sent_to: CodeChannel | None, *, child: bool = False) -> dict[str, Any]:
+    """``child``: the space opened is a child's (the holder activates it from ``/famille``)."""
     return {
-        "title": N_("Votre espace santé est ouvert"),
+        "title": N_("L’espace santé de votre enfant est ouvert")
+        if child
+        else N_("Votre espace santé est ouvert"),
         "sent_to": sent_to.value if sent_to else None,
+        "child": child,
     }
 
 

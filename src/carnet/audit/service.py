@@ -23,7 +23,7 @@ from carnet.audit.schemas import (
 )
 from carnet.audit.tags import EventTag, Outcome
 from carnet.core.clock import Clock
-from carnet.core.db import insert_or_ignore
+from carnet.core.db import among, insert_or_ignore
 from carnet.core.logging import request_id_var
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 _VERIFY_BATCH = 5_000
-_HEADS_CHUNK = 500  # bound values per IN list: SQLite caps them
 
 # Built once: the append runs on every audited call (see record/store.py for why).
 _SELECT_HEAD = select(models.chain_head.c.seq, models.chain_head.c.mac).where(
@@ -153,10 +152,8 @@ class AuditTrail:
         """The tails of many chains, locked as ``_lock_head`` locks one (missing heads made in
         one statement). Locked in chain order, so two batches never wait for each other in a
         cycle."""
-        found: dict[str, tuple[int, str]] = {}
         wanted = sorted(chains)
-        for start in range(0, len(wanted), _HEADS_CHUNK):
-            found.update(self._heads(db, wanted[start : start + _HEADS_CHUNK]))
+        found = self._heads(db, wanted)
         missing = [chain_id for chain_id in wanted if chain_id not in found]
         if missing:
             now = self.clock.now()
@@ -174,17 +171,18 @@ class AuditTrail:
                     for chain_id in missing
                 ],
             )
-            for start in range(0, len(missing), _HEADS_CHUNK):
-                found.update(self._heads(db, missing[start : start + _HEADS_CHUNK]))
+            found.update(self._heads(db, missing))
         return found
 
     def _heads(self, db: Connection, chains: list[str]) -> dict[str, tuple[int, str]]:
-        stmt = select(
-            models.chain_head.c.chain_id, models.chain_head.c.seq, models.chain_head.c.mac
-        ).where(models.chain_head.c.chain_id.in_(chains))
-        if db.dialect.name == "postgresql":
-            stmt = stmt.order_by(models.chain_head.c.chain_id).with_for_update()
-        return {row.chain_id: (int(row.seq), str(row.mac)) for row in db.execute(stmt)}
+        found: dict[str, tuple[int, str]] = {}
+        head = models.chain_head.c
+        for condition in among(db, head.chain_id, chains):
+            stmt = select(head.chain_id, head.seq, head.mac).where(condition)
+            if db.dialect.name == "postgresql":
+                stmt = stmt.order_by(head.chain_id).with_for_update()
+            found.update({row.chain_id: (int(row.seq), str(row.mac)) for row in db.execute(stmt)})
+        return found
 
     def _lock_head(self, db: Connection, chain_id: str) -> tuple[int, str]:
         """Read the chain's tail, holding its row lock until the transaction ends.

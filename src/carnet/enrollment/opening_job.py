@@ -19,7 +19,7 @@ their own: their holder's notices are theirs, and they wait while the holder is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final
@@ -28,6 +28,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from carnet.audit.service import AuditRecord, EventTag, Outcome
 from carnet.core.actor import CARNET
+from carnet.core.db import among
 from carnet.enrollment import models, spaces
 from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.ports import DmpMerge
@@ -41,13 +42,7 @@ from carnet.record.service import PreparedWrite
 _beneficiary = models.beneficiary
 _notice = models.notice
 _NOTIFIED: Final = BeneficiaryStatus.NOTIFIED.value
-_CHUNK: Final = 500  # bound values per IN list: SQLite caps them
 _UNINFORMED: Final = (BeneficiaryStatus.REGISTERED.value, BeneficiaryStatus.LETTER_DUE.value)
-
-
-def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
 
 
 def due_count(db: Connection, *, today: date) -> int:
@@ -90,22 +85,22 @@ def _claim(db: Connection, *, today: date, after: str, limit: int) -> tuple[list
     if holders:
         held = sorted(set(holders.values()))
         waiting |= _waiting(db, held, today)
-        for chunk in _chunks(held):
+        for among_held in among(db, _beneficiary.c.id, held):
             waiting.update(
                 db.execute(
                     select(_beneficiary.c.id).where(
-                        _beneficiary.c.id.in_(chunk),
+                        among_held,
                         _beneficiary.c.status.in_(_UNINFORMED),
                     )
                 ).scalars()
             )
     due = [i for i in ids if i not in waiting and holders.get(i) not in waiting]
     rows: list[Any] = []
-    for chunk in _chunks(due):
+    for among_due in among(db, _beneficiary.c.id, due):
         # Under the lock the status is read again: someone opened, opposed or died meanwhile
         # is left alone; someone another runner holds is skipped, not waited for.
         query = select(_beneficiary.c.id, _beneficiary.c.sealed).where(
-            _beneficiary.c.id.in_(chunk), _beneficiary.c.status == _NOTIFIED
+            among_due, _beneficiary.c.status == _NOTIFIED
         )
         if db.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -117,11 +112,11 @@ def _waiting(db: Connection, ids: Sequence[str], today: date) -> set[str]:
     """Those of ``ids`` with a notice whose window is still open (one probe of the notices'
     ``beneficiary_id`` index per id)."""
     waiting: set[str] = set()
-    for chunk in _chunks(ids):
+    for among_ids in among(db, _notice.c.beneficiary_id, ids):
         waiting.update(
             db.execute(
                 select(_notice.c.beneficiary_id).where(
-                    _notice.c.beneficiary_id.in_(chunk), _notice.c.opposition_ends >= today
+                    among_ids, _notice.c.opposition_ends >= today
                 )
             ).scalars()
         )

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from carnet.core.db import on_commit
+from carnet.core.db import among, on_commit
 from carnet.record import models
 from carnet.record.bulk import bulk_insert
 from carnet.record.hashes import reference_hash
@@ -75,9 +75,7 @@ _SELECT_MANY = (
     select(*_CURRENT_COLUMNS, *_KEY_COLUMNS, models.resource.c.resource_type, models.resource.c.id)
     .select_from(_WITH_KEY)
     .where(models.resource.c.resource_type.in_(bindparam("types", expanding=True)))
-    .where(models.resource.c.id.in_(bindparam("ids", expanding=True)))
 )
-_CHUNK = 500
 _REPLACE_CURRENT = (
     update(models.resource)
     .where(models.resource.c.key == bindparam("old_key"))
@@ -220,16 +218,10 @@ def current_many(
     """The current rows (as ``current`` gives them) of several resources, by (type, id)."""
     found: dict[tuple[str, str], AnyRow] = {}
     pairs = set(wanted)
-    ordered = sorted(pairs)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        rows = db.execute(
-            _SELECT_MANY,
-            {
-                "types": sorted({resource_type for resource_type, _ in chunk}),
-                "ids": sorted({resource_id for _, resource_id in chunk}),
-            },
-        )
+    types = sorted({resource_type for resource_type, _ in pairs})
+    ids = sorted({resource_id for _, resource_id in pairs})
+    for condition in among(db, models.resource.c.id, ids):
+        rows = db.execute(_SELECT_MANY.where(condition), {"types": types})
         for row in rows:
             if (row.resource_type, row.id) in pairs:
                 found[(row.resource_type, row.id)] = row
@@ -361,12 +353,8 @@ class PatientKeys:
     def _read_many(self, db: Connection, patient_ids: list[str]) -> dict[str, int]:
         table = models.record_patient
         keys: dict[str, int] = {}
-        for start in range(0, len(patient_ids), _CHUNK):
-            rows = db.execute(
-                select(table.c.patient_id, table.c.key).where(
-                    table.c.patient_id.in_(patient_ids[start : start + _CHUNK])
-                )
-            )
+        for condition in among(db, table.c.patient_id, patient_ids):
+            rows = db.execute(select(table.c.patient_id, table.c.key).where(condition))
             keys.update({row.patient_id: int(row.key) for row in rows})
         return keys
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from carnet.core.clock import Clock
-from carnet.core.db import on_commit
+from carnet.core.db import among, on_commit
 from carnet.core.ids import new_id
 from carnet.storage import crypto, models
 from carnet.storage.adapters.local import LocalBlobStore
@@ -216,11 +216,11 @@ class Storage:
         table = models.data_key
         keys: dict[str, DataKey | None] = {}
         wanted = sorted(set(owner_ids))
-        for start in range(0, len(wanted), 500):  # bounded lists: SQLite caps bound values
+        for condition in among(db, table.c.owner_id, wanted):
             rows = db.execute(
                 select(
                     table.c.owner_id, table.c.kek_id, table.c.wrapped_key, table.c.destroyed_at
-                ).where(table.c.owner_id.in_(wanted[start : start + 500]))
+                ).where(condition)
             ).all()
             for row in rows:
                 try:

@@ -22,7 +22,7 @@ from fhirpathpy.models import models
 from carnet.demo.population import generate_directory, generate_patients
 from carnet.record import indexing
 from carnet.record.definitions import get_definitions
-from carnet.record.index_paths import Walker, compile_walker
+from carnet.record.index_paths import DeceasedWalker, Walker, compile_walker
 from carnet.record.indexing import Indexer
 
 TESTDATA = Path(
@@ -72,7 +72,7 @@ def _corpus(name: str) -> list[dict[str, Any]]:
     return {"official": _official_examples, "synthea": _synthea, "demo": _demo}[name]()
 
 
-def _walkers(fast: Indexer, resource_type: str) -> Iterator[tuple[str, Walker]]:
+def _walkers(fast: Indexer, resource_type: str) -> Iterator[tuple[str, Walker | DeceasedWalker]]:
     for compiled in fast._plan(resource_type).params:
         for branch in compiled.branches:
             if branch.walk is not None:
@@ -127,7 +127,8 @@ def test_most_expressions_are_walked(fast: Indexer) -> None:
         ("Observation.value.ofType(Quantity)", True),
         ("Observation.component.value.ofType(CodeableConcept)", True),
         ("Patient.telecom.where(system='email')", True),
-        ("Patient.deceased.exists() and Patient.deceased != false", False),
+        ("Patient.deceased.exists() and Patient.deceased != false", True),
+        ("Patient.nothing.exists() and Patient.nothing != false", False),
         ("Bundle.entry[0].resource", False),
         ("Observation", False),
         ("Observation.code.first()", False),
@@ -196,6 +197,18 @@ def test_which_expressions_are_walked(expression: str, walked: bool) -> None:
         ),
         ({"resourceType": "Patient", "gender": [], "name": "x"}, "Patient.name.family"),
         ({"resourceType": "Patient", "name": [{"family": 3}, True, 1.5]}, "Patient.name.family"),
+        *(
+            (resource, "Patient.deceased.exists() and Patient.deceased != false")
+            for resource in (
+                {"resourceType": "Patient"},
+                {"resourceType": "Patient", "deceasedBoolean": False},
+                {"resourceType": "Patient", "deceasedBoolean": True},
+                {"resourceType": "Patient", "deceasedDateTime": "2020-01-01"},
+                {"resourceType": "Patient", "deceasedBoolean": "false"},
+                {"resourceType": "Patient", "_deceasedBoolean": {"extension": [{"url": "u"}]}},
+                {"resourceType": "Patient", "deceasedBoolean": False, "deceasedDateTime": "2020"},
+            )
+        ),
     ],
 )
 def test_odd_shapes_agree_or_fall_back(resource: dict[str, Any], expression: str) -> None:
@@ -205,6 +218,22 @@ def test_odd_shapes_agree_or_fall_back(resource: dict[str, Any], expression: str
     branch = indexing._Branch(expression, _compiled(expression), None, None)
     expected = indexing._evaluate(branch, "test", resource)
     assert found is None or found == expected
+
+
+@pytest.mark.parametrize(
+    ("resource", "deceased"),
+    [
+        ({"resourceType": "Patient"}, False),
+        ({"resourceType": "Patient", "deceasedBoolean": False}, False),
+        ({"resourceType": "Patient", "deceasedBoolean": True}, True),
+    ],
+)
+def test_the_deceased_test_is_walked_for_the_usual_shapes(
+    resource: dict[str, Any], deceased: bool
+) -> None:
+    walk = compile_walker("Patient.deceased.exists() and Patient.deceased != false", "Patient")
+    assert walk is not None
+    assert walk(resource) == [("boolean", deceased)]
 
 
 def _compiled(expression: str) -> Any:

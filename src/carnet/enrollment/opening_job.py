@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, or_, select, update
 
 from carnet.audit.service import AuditRecord, EventTag, Outcome
 from carnet.core.actor import CARNET
@@ -198,18 +198,24 @@ def _record_opened(
     now: datetime,
     report: OpeningReport,
 ) -> None:
-    rows, statuses, records, messages = [], [], [], []
+    rows, records, messages = [], [], []
     for patient_id, entry, _prepared in batch.ready:
         outcome = merger.merge(db, patient_id=patient_id)
         report.merged += outcome == "merged"
         rows.append(spaces.space_row(patient_id, opened_by="automatic", dmp_merge=outcome, now=now))
-        statuses.append({"b_id": patient_id, "v_from": _NOTIFIED, "v_at": now})
         detail = spaces.open_detail("automatic", outcome)
         records.append(spaces.open_record(CARNET, patient_id, Outcome.SUCCESS, detail))
         if entry.email and notify_service.is_email_address(entry.email):
             messages.append(BatchEmail(to=entry.email, context={}))
     spaces.insert_spaces(db, rows)
-    db.execute(spaces.SET_OPEN, statuses)
+    # Everyone here was read ``notified`` under their row lock (``_claim``).
+    opened = [patient_id for patient_id, _, _ in batch.ready]
+    for among_opened in among(db, _beneficiary.c.id, opened):
+        db.execute(
+            update(_beneficiary)
+            .where(among_opened, _beneficiary.c.status == _NOTIFIED)
+            .values(status=BeneficiaryStatus.OPEN.value, status_at=now)
+        )
     wiring.audit.record_many(db, records)
     notify_service.queue_emails(
         db,

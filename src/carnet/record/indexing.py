@@ -54,7 +54,13 @@ from carnet.record.composites import (
     composite_entries,
 )
 from carnet.record.definitions import PATIENT_IS_SELF, Definitions, SearchParam
-from carnet.record.index_paths import Walker, compile_walker, presence_steps, present
+from carnet.record.index_paths import (
+    DeceasedWalker,
+    Walker,
+    compile_walker,
+    presence_steps,
+    present,
+)
 from carnet.record.index_values import (
     BlindEntry,
     DateEntry,
@@ -140,7 +146,7 @@ class _Branch(NamedTuple):
     evaluate: Callable[..., list[Any]]
     presence: tuple[frozenset[str], ...] | None
     """Keys that must exist for the branch to find anything (None: always evaluate)."""
-    walk: Walker | None
+    walk: Walker | DeceasedWalker | None
     """The plain-Python walker of a simple path (``index_paths``); None: fhirpathpy only."""
 
 
@@ -278,9 +284,9 @@ def _roots(branches: tuple[_Branch, ...]) -> frozenset[str] | None:
     first presence step of a plain path; None when a branch may find values without any."""
     roots: set[str] = set()
     for branch in branches:
-        if branch.walk is not None:
+        if branch.walk is not None and branch.walk.roots is not None:
             roots |= branch.walk.roots
-        elif branch.presence is not None:
+        elif branch.walk is None and branch.presence is not None:
             roots |= branch.presence[0]
         else:
             return None

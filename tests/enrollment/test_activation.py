@@ -46,7 +46,7 @@ def rt(fresh_database_url: str, tmp_path: Path) -> Iterator[Runtime]:
     settings = make_settings(
         fresh_database_url,
         tmp_path / "var",
-        enrollment={"regeneration_failures": 3, "activation_address_failures": 5},
+        enrollment={"regeneration_failures": 3, "address_failures": 5},
     )
     clock = FrozenClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
     runtime = build_runtime(settings, clock=clock, configure_logs=False)

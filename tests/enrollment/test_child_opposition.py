@@ -24,7 +24,12 @@ from tests.enrollment.test_opposition import (
 from carnet.core.clock import FrozenClock
 from carnet.enrollment import models
 from carnet.enrollment import service as enrollment_service
-from carnet.enrollment.errors import IdentityMismatch, OppositionWindowClosed
+from carnet.enrollment.errors import (
+    ActivationCodeRefused,
+    IdentityMismatch,
+    OppositionWindowClosed,
+    UnknownChild,
+)
 from carnet.enrollment.schemas import OppositionChannel, OppositionReceipt
 from carnet.runtime import Runtime
 
@@ -111,6 +116,33 @@ def test_a_holder_opposes_online_for_themselves_and_their_children(
     recorded = events(rt, "enrollment:opposition:record")
     chains = {chain for _, _, chain, detail in recorded if detail["reason"] != "recorded"}
     assert {first.beneficiary_id, status_id(rt, holder)} <= chains
+
+
+def test_a_holder_opposes_online_for_one_child_only(rt: Runtime, rows: list[Row]) -> None:
+    holder, (first, second, *_) = family(rows)
+    code = code_of(rt, holder)
+    receipt = oppose(rt, holder, code, child_nir=first["nir"])
+    assert receipt.beneficiary_id == status_id(rt, first)
+    assert receipt.channel is OppositionChannel.ONLINE
+    assert status_of(rt, first) is Status.OPPOSED
+    assert status_of(rt, second) is Status.NOTIFIED
+    assert status_of(rt, holder) is Status.NOTIFIED  # the holder did not oppose for themselves
+    # Their code is still theirs: they may oppose for themselves later, or activate.
+    assert oppose(rt, holder, code).beneficiary_id == status_id(rt, holder)
+    assert status_of(rt, holder) is Status.OPPOSED
+    # A NIR that is not one of their children's, a wrong code: refused, nothing written.
+    other_holder, (stranger, *_) = family(rows, email=False)
+    with pytest.raises(UnknownChild) as unknown:
+        oppose(rt, holder, code, child_nir=stranger["nir"])
+    assert unknown.value.rule == "unknown"
+    with pytest.raises(UnknownChild) as malformed:
+        oppose(rt, holder, code, child_nir=stranger["nir"][:-1] + "0")
+    assert malformed.value.rule in {"key", "format"}
+    with pytest.raises(ActivationCodeRefused):
+        oppose(rt, holder, "AAAA-BBBB-CCCC", child_nir=second["nir"])
+    assert status_of(rt, second) is Status.NOTIFIED
+    assert status_of(rt, stranger) is Status.LETTER_DUE
+    assert other_holder != holder
 
 
 def test_phone_opposition_for_one_child_only(rt: Runtime, rows: list[Row]) -> None:

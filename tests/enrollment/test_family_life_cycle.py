@@ -322,6 +322,35 @@ def test_a_young_adult_whose_space_a_parent_activated_can_ask_for_a_code(
     assert start(rt, young, found.group())  # the ticket's token
 
 
+def test_a_young_adult_activates_with_franceconnect_from_18(rt: Runtime, people: People) -> None:
+    young = people.older  # 18 on 2027-01-19
+    make_active(rt, people.holder)
+    holder, child_id = sign_in(rt, people.holder), beneficiary_id(rt, young)
+    with rt.transaction() as db:
+        rt.enrollment.families.activate_child(db, session=holder, child_id=child_id)
+    activation = rt.enrollment.activation
+    with rt.transaction() as db:
+        assert not activation.awaiting_activation(db, beneficiary_id=child_id)
+        with pytest.raises(ActivationRefused) as minor:
+            activation.start_federated(db, beneficiary_id=child_id)
+    assert minor.value.reason == "dependant"
+
+    clock(rt).advance(timedelta(days=54))  # 18 today
+    with rt.transaction() as db:
+        assert activation.awaiting_activation(db, beneficiary_id=child_id)
+        token = activation.start_federated(db, beneficiary_id=child_id)
+        activation.accept_terms(db, token=token)
+    with rt.transaction() as db:
+        done = activation.finish(
+            db, token=token, choices=FirstChoices(), client_address=None, user_agent="test"
+        )
+    assert done.beneficiary_id == child_id
+    with rt.transaction(readonly=True) as db:
+        space = db.execute(select(models.space).where(models.space.c.patient_id == child_id)).one()
+        assert not activation.awaiting_activation(db, beneficiary_id=child_id)
+    assert space.account_id == done.account_id
+
+
 # --- 4. withdrawing an invitation ---------------------------------------------------------------
 
 

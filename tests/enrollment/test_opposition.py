@@ -103,7 +103,13 @@ def code_of(rt: Runtime, row: Row, kind: str = "space_opening") -> str:
 
 
 def oppose(
-    rt: Runtime, row: Row, code: str, *, for_children: str = "", **changes: str
+    rt: Runtime,
+    row: Row,
+    code: str,
+    *,
+    for_children: str = "",
+    child_nir: str | None = None,
+    **changes: str,
 ) -> OppositionReceipt:
     values = {
         "nir": row["nir"],
@@ -120,6 +126,7 @@ def oppose(
             birth_date=date.fromisoformat(values["birth_date"]),
             client_address=values["address"],
             for_children=bool(for_children),
+            child_nir=child_nir,
         )
 
 

@@ -173,6 +173,37 @@ def test_a_form_with_missing_or_malformed_fields_says_so(
     assert 'aria-invalid="true"' in response.text
 
 
+def test_opposing_online_for_one_child_only(
+    web: TestClient, ort: Runtime, people: list[Row]
+) -> None:
+    generated = list(synthetic_registry(120, seed=23))
+    row = next(
+        h
+        for h in reversed(people[7:])
+        if any(r["nir_ouvrant_droit"] == h["nir"] for r in generated)
+    )
+    child = next(r for r in generated if r["nir_ouvrant_droit"] == row["nir"])
+    code = code_of(ort, row)
+    missing = post(web, "/opposition", row, code=code, scope="child", child_nir="")
+    assert missing.status_code == 400
+    assert "numéro de sécurité sociale de l’enfant" in missing.text
+    assert 'href="#child_nir"' in missing.text
+    stranger = next(r for r in generated if r["nir_ouvrant_droit"] and r is not child)
+    unknown = post(web, "/opposition", row, code=code, scope="child", child_nir=stranger["nir"])
+    assert unknown.status_code == 400
+    assert "Aucun enfant mineur rattaché à vous" in unknown.text
+    done = post(web, "/opposition", row, code=code, scope="child", child_nir=child["nir"])
+    assert done.status_code == 200, done.text
+    assert REFERENCE.search(done.text) and TICKET.search(done.text)
+    assert child["nir"] not in done.text
+    assert "au nom de votre enfant" in done.text and "reste valable" in done.text
+    with ort.transaction(readonly=True) as db:
+        opposed = enrollment_service.find_beneficiary(db, storage=ort.storage, nir=child["nir"])
+        holder = enrollment_service.find_beneficiary(db, storage=ort.storage, nir=row["nir"])
+    assert opposed is not None and opposed.status is enrollment_service.BeneficiaryStatus.OPPOSED
+    assert holder is not None and holder.status is enrollment_service.BeneficiaryStatus.NOTIFIED
+
+
 def test_refusals_of_the_service_are_form_messages(
     web: TestClient, ort: Runtime, people: list[Row]
 ) -> None:

@@ -12,10 +12,9 @@ accepts the terms of use and makes the first choices; then the space is theirs.
   keeping it live costs nothing, because the ticket records which code row was proven and the
   last step burns that very row under a lock: a code replaced, burnt or used by a concurrent
   activation since then makes the last step refuse, so one code never activates twice.
-- **Throttled.** Every failed step 1 counts against the NIR (by its blind index, so NIRs nobody
-  holds count too) and against the client address; ``regeneration_failures`` per NIR and
-  ``activation_address_failures`` per address within ``regeneration_lockout_minutes`` lock
-  them for that long. The way out is said plainly: wait, or ask for a new code.
+- **Throttled.** Every failed step 1 counts against the NIR and the client address
+  (``throttle.Throttle``, purpose ``activate``). The way out is said plainly: wait, or ask for a
+  new code.
 - **Refusals say what to do.** Opposed persons are pointed to asking for a space; deceased,
   suspended, closed or erased ones cannot activate; minor dependants are activated from their
   holder's account; an active space says to sign in. A dependant of 18 or over activates like a
@@ -30,13 +29,12 @@ The later steps (contact, credentials, terms, first choices) are in ``activation
 from __future__ import annotations
 
 import hmac
-from datetime import date, datetime, timedelta
-from typing import Any, Final, NoReturn
+from datetime import date, datetime
+from typing import Final, NoReturn
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, select, update
 
 from carnet.audit.service import EventTag, Outcome
-from carnet.core.db import insert_or_ignore
 from carnet.enrollment import (
     activation_federation,
     activation_steps,
@@ -46,7 +44,7 @@ from carnet.enrollment import (
     models,
 )
 from carnet.enrollment.activation_steps import Activated, Transaction
-from carnet.enrollment.activation_tickets import audit, new_ticket, status_refusal
+from carnet.enrollment.activation_tickets import audit, has_account, new_ticket, status_refusal
 from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.errors import ActivationLocked, ActivationRefused, InvalidContact
 from carnet.enrollment.registry_apply import NIR_DOMAIN, open_entry
@@ -56,15 +54,15 @@ from carnet.enrollment.schemas import (
     CodeChannel,
     FirstChoices,
 )
+from carnet.enrollment.throttle import Throttle
 from carnet.identity.service import PatientIdentity
 from carnet.storage.service import join_data_key
 
 __all__ = ["Activated", "Activations"]
 
-ADDRESS_DOMAIN: Final = "enrollment-client-address"
+_PURPOSE: Final = "activate"
 _b = models.beneficiary
 _space = models.space
-_t = models.throttle
 _a = models.activation
 _code = models.activation_code
 # --- step 1: the identity proof -------------------------------------------------------------
@@ -89,23 +87,21 @@ def start(
     storage, settings = wiring.storage, wiring.settings
     now = storage.clock.now()
     nir_index = storage.blind_index(NIR_DOMAIN, "".join(nir.split()).upper())
-    keys = [f"activate:{nir_index}"]
-    if client_address:
-        keys.append(f"activate-addr:{storage.blind_index(ADDRESS_DOMAIN, client_address)}")
-    if any(_locked(db, key, now) for key in keys):
+    throttle = Throttle(wiring, _PURPOSE, index=nir_index, client_address=client_address)
+    if throttle.locked_until(db, now) is not None:
         audit(
             db, wiring, EventTag.ENROLLMENT_ACTIVATION_START, Outcome.REFUSED, None, reason="locked"
         )
         raise ActivationLocked(settings.regeneration_lockout_minutes)
     found = _match(db, wiring, nir_index, vitale_serial, birth_date)
     if found is None:
-        _refuse(db, wiring, keys, now, beneficiary_id=None, reason="mismatch")
+        _refuse(db, wiring, throttle, now, beneficiary_id=None, reason="mismatch")
     beneficiary_id, status, holder_id, born = found
     refusal = status_refusal(
         status,
         holder_id,
         adult=majority.adult_on(born) <= now.date(),
-        has_account=_has_account(db, beneficiary_id),
+        has_account=has_account(db, beneficiary_id),
     )
     if refusal is not None:
         # The three details were right: no failure to count, but nothing to activate.
@@ -116,8 +112,10 @@ def start(
         raise ActivationRefused(refusal)
     code_id = _check_code(db, wiring, beneficiary_id, code, now)
     if code_id is None or code_id in {"code-expired", "code-used"}:
-        _refuse(db, wiring, keys, now, beneficiary_id=beneficiary_id, reason=code_id or "mismatch")
-    db.execute(delete(_t).where(_t.c.key == keys[0]))  # proven: earlier slips are forgiven
+        _refuse(
+            db, wiring, throttle, now, beneficiary_id=beneficiary_id, reason=code_id or "mismatch"
+        )
+    throttle.forgive(db)
     return new_ticket(
         db, wiring, beneficiary_id=beneficiary_id, method="code", code_id=code_id,
         step=ActivationStep.CONTACT,
@@ -127,19 +125,15 @@ def start(
 def _refuse(
     db: Connection,
     wiring: Wiring,
-    keys: list[str],
+    throttle: Throttle,
     now: datetime,
     *,
     beneficiary_id: str | None,
     reason: str,
 ) -> NoReturn:
-    """Count a failure on every key, audit it, and raise (locked when a key just locked)."""
-    locked = False
-    for key in keys:
-        limit = wiring.settings.regeneration_failures
-        if key.startswith("activate-addr:"):
-            limit = wiring.settings.activation_address_failures
-        locked = _count_failure(db, wiring, key, now, limit) or locked
+    """Count a failure on the NIR and the address, audit it, and raise (locked when either
+    just locked)."""
+    locked = throttle.fail(db, now) is not None
     # A mismatch names nobody (the details may be anyone's); a wrong code for a proven
     # identity joins that person's chain, so their history shows the attempt.
     audit(
@@ -149,15 +143,6 @@ def _refuse(
     if locked:
         raise ActivationLocked(wiring.settings.regeneration_lockout_minutes)
     raise ActivationRefused(reason)
-
-
-def _has_account(db: Connection, beneficiary_id: str) -> bool:
-    """Whether the person's space (if any) has its own account: a child's space activated by a
-    parent has none until the young adult attaches theirs."""
-    account_id = db.execute(
-        select(_space.c.account_id).where(_space.c.patient_id == beneficiary_id)
-    ).scalar_one_or_none()
-    return account_id is not None
 
 
 def _match(
@@ -216,34 +201,6 @@ def _check_code(
     return None
 
 
-def _locked(db: Connection, key: str, now: datetime) -> bool:
-    row = db.execute(select(_t.c.locked_until).where(_t.c.key == key)).first()
-    return row is not None and row.locked_until is not None and row.locked_until > now
-
-
-def _count_failure(db: Connection, wiring: Wiring, key: str, now: datetime, limit: int) -> bool:
-    """Count one failure for ``key``; True when it locks the key."""
-    window = timedelta(minutes=wiring.settings.regeneration_lockout_minutes)
-    fresh = {"key": key, "failures": 0, "window_start": now, "locked_until": None}
-    insert_or_ignore(db, _t, fresh, key="key")
-    row: Any = db.execute(select(_t).where(_t.c.key == key).with_for_update()).one()
-    if row.window_start + window <= now:
-        failures, start_at = 1, now  # the old window is over: count afresh
-    else:
-        failures, start_at = row.failures + 1, row.window_start
-    locked = failures >= limit
-    db.execute(
-        update(_t)
-        .where(_t.c.key == key)
-        .values(
-            failures=0 if locked else failures,
-            window_start=start_at,
-            locked_until=now + window if locked else None,
-        )
-    )
-    return locked
-
-
 class Activations:
     """Activation of a space, step by step (``runtime.enrollment.activation``). Each method
     takes the caller's transaction (``choose_credentials`` a transaction factory: argon2 runs
@@ -288,9 +245,11 @@ class Activations:
         )
 
     def awaiting_activation(self, db: Connection, *, beneficiary_id: str) -> bool:
-        """Whether this person may still activate their space (a holder, not active, not
-        opposed, not ended)."""
-        return activation_federation.awaiting_activation(db, beneficiary_id=beneficiary_id)
+        """Whether this person may still activate their space (a holder or a dependant of 18 or
+        over, not active on their own account, not opposed, not ended)."""
+        return activation_federation.awaiting_activation(
+            db, self._wiring, beneficiary_id=beneficiary_id
+        )
 
     def federation_candidates(
         self, db: Connection, *, matricule: str

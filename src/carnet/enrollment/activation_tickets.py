@@ -72,6 +72,15 @@ def status_refusal(
     return None if value in ACTIVATABLE else "ended"
 
 
+def has_account(db: Connection, beneficiary_id: str) -> bool:
+    """Whether the person's space (if any) has its own account: a child's space activated by a
+    parent has none until the young adult attaches theirs."""
+    account_id = db.execute(
+        select(models.space.c.account_id).where(models.space.c.patient_id == beneficiary_id)
+    ).scalar_one_or_none()
+    return account_id is not None
+
+
 def new_ticket(
     db: Connection,
     wiring: Wiring,

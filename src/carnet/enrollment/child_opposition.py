@@ -1,10 +1,12 @@
 """Opposition for a minor child (R1111-28): the holder's notice informed the children attached
-to them (``campaigns``), so the holder opposes for them, online ("for me and my children") or by
-phone (the operator names one child by NIR, after checking the holder's identity).
+to them (``campaigns``), so the holder opposes for them, online ("for me and my children", or
+one child named by NIR) or by phone (the operator names one child by NIR, after checking the
+holder's identity).
 
-- **Whose window.** A child has no notice of their own: their window is their holder's (every
-  notice of the holder counts, as for opening); a child already in a space, or dead, cannot be
-  opposed any more (their space can be closed instead).
+- **Whose window.** A child informed with their holder has no notice of their own: their window
+  is their holder's (every notice of the holder counts, as for opening); a child attached later
+  has a notice of their own too, whose window counts as well. A child already in a space, or
+  dead, cannot be opposed any more (their space can be closed instead).
 - **What it writes.** For each child: status ``opposed``, their own ``enrollment_opposition``
   row and public receipt (the proof names the child, and the holder as the one who opposed for
   them: ``holder_id``), their codes used up, and one audit event on the child's chain and one on
@@ -65,8 +67,11 @@ def child_window_open(
     if db.execute(select(exists().where(space.c.patient_id == child_id))).scalar_one():
         return False
     notice = models.notice
+    # The holder's notices, and the child's own when they were attached after the holder's.
     ends = db.execute(
-        select(func.max(notice.c.opposition_ends)).where(notice.c.beneficiary_id == holder_id)
+        select(func.max(notice.c.opposition_ends)).where(
+            notice.c.beneficiary_id.in_([holder_id, child_id])
+        )
     ).scalar_one_or_none()
     return ends is None or now.astimezone(_PARIS).date() <= ends
 
@@ -177,18 +182,20 @@ def _as_receipt(values: dict[str, Any], *, repeated: bool = False) -> Opposition
     )
 
 
-def oppose_one_by_phone(
+def oppose_one(
     db: Connection,
     wiring: Wiring,
     *,
     actor: Actor,
     holder: checks.Person,
     child_nir: str,
+    channel: OppositionChannel,
     now: datetime,
 ) -> OppositionReceipt:
-    """By phone, the opposition of the child with NIR ``child_nir``, for the ``holder`` whose
-    identity the operator checked. Raises ``InvalidNir``, ``IdentityMismatch`` (no such child
-    attached to this holder) or ``OppositionWindowClosed`` (window over, in a space, adult)."""
+    """The opposition of the child with NIR ``child_nir`` alone, for the ``holder`` whose
+    identity was proven (online with their code, or checked by an operator on the phone).
+    Raises ``InvalidNir``, ``IdentityMismatch`` (no such child attached to this holder) or
+    ``OppositionWindowClosed`` (window over, in a space, adult)."""
     index = checks.nir_index(wiring.storage, checks.checked_nir(child_nir))
     child = checks.find_person(db, wiring.storage, index)
     if child is None or child.holder_id != holder.id:
@@ -197,13 +204,7 @@ def oppose_one_by_phone(
         )
         raise IdentityMismatch
     receipts = oppose_children(
-        db,
-        wiring,
-        holder_id=holder.id,
-        channel=OppositionChannel.PHONE,
-        actor=actor,
-        now=now,
-        only=child.id,
+        db, wiring, holder_id=holder.id, channel=channel, actor=actor, now=now, only=child.id
     )
     if not receipts:
         checks.audit(

@@ -6,22 +6,21 @@ their NIR, their Carte Vitale serial number and their birth date, and picks e-ma
   and the new one goes to the contact on file (never to one given in the request).
 - **No enumeration.** Whether the details match, do not, name nobody, or the NIR is locked, the
   answer is the same ``CodeRequestAnswer``; only the audit trail knows which it was.
-- **Rate limited.** Mismatches are counted per NIR, by its blind index (so NIRs nobody holds
-  are counted too); after ``regeneration_failures`` within ``regeneration_lockout_minutes`` the
-  NIR is locked for that long, right details included.
+- **Rate limited.** Mismatches are counted per NIR and per client address
+  (``throttle.Throttle``, purpose ``regenerate``); a locked NIR or address gets the same answer
+  and nothing is sent, right details included.
 """
 
 from __future__ import annotations
 
 import hmac
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any, Final
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, select
 
 from carnet.audit.service import AuditRecord, EventTag, Outcome
 from carnet.core.actor import ANONYMOUS
-from carnet.core.db import insert_or_ignore
 from carnet.enrollment import enrollment_codes, models
 from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.majority import adult_on
@@ -32,13 +31,13 @@ from carnet.enrollment.schemas import (
     CodeRequestAnswer,
     RegistryEntry,
 )
+from carnet.enrollment.throttle import Throttle
 from carnet.notify import service as notify_service
 from carnet.storage.service import join_data_key
 
 CODE_TEMPLATE = "activation_code"
 _THROTTLE_PURPOSE = "regenerate"
 _b = models.beneficiary
-_t = models.throttle
 _space = models.space
 _ACTIVE = BeneficiaryStatus.ACTIVE.value
 # Overseas mobiles are 06 numbers too, under their own country codes (ARCEP plan). Mayotte's
@@ -78,23 +77,24 @@ def regenerate(
     birth_date: date,
     channel: CodeChannel,
     sms_available: bool,
+    client_address: str | None = None,
 ) -> CodeRequestAnswer:
     """Send a new code when the details match (see the module docstring); never raises on
     wrong details, and answers the same in every case."""
     answer = CodeRequestAnswer(channel=channel)
     now = wiring.storage.clock.now()
     index = wiring.storage.blind_index(NIR_DOMAIN, "".join(nir.split()).upper())
-    key = f"{_THROTTLE_PURPOSE}:{index}"
-    if _locked(db, key, now):
+    throttle = Throttle(wiring, _THROTTLE_PURPOSE, index=index, client_address=client_address)
+    if throttle.locked_until(db, now) is not None:
         _audit(db, wiring, Outcome.REFUSED, None, reason="locked", channel=channel)
         return answer
     found = _match(db, wiring, index, vitale_serial, birth_date)
     if found is None:
-        locked = _count_failure(db, wiring, key, now)
+        locked = throttle.fail(db, now) is not None
         _audit(db, wiring, Outcome.REFUSED, None, reason="mismatch", channel=channel, locked=locked)
         return answer
     beneficiary_id, entry = found
-    db.execute(delete(_t).where(_t.c.key == key))  # proven: earlier slips are forgiven
+    throttle.forgive(db)
     recipient = _recipient(entry, channel, sms_available=sms_available)
     if recipient is None:
         _audit(db, wiring, Outcome.REFUSED, beneficiary_id, reason="no-contact", channel=channel)
@@ -159,34 +159,6 @@ def _recipient(entry: RegistryEntry, channel: CodeChannel, *, sms_available: boo
     if channel is CodeChannel.EMAIL:
         return entry.email or None
     return e164(entry.mobile) if entry.mobile and sms_available else None
-
-
-def _locked(db: Connection, key: str, now: datetime) -> bool:
-    row = db.execute(select(_t.c.locked_until).where(_t.c.key == key)).first()
-    return row is not None and row.locked_until is not None and row.locked_until > now
-
-
-def _count_failure(db: Connection, wiring: Wiring, key: str, now: datetime) -> bool:
-    """Count one mismatch for ``key``; True when it locks the NIR."""
-    window = timedelta(minutes=wiring.settings.regeneration_lockout_minutes)
-    fresh = {"key": key, "failures": 0, "window_start": now, "locked_until": None}
-    insert_or_ignore(db, _t, fresh, key="key")
-    row: Any = db.execute(select(_t).where(_t.c.key == key).with_for_update()).one()
-    if row.window_start + window <= now:
-        failures, start = 1, now  # the old window is over: count afresh
-    else:
-        failures, start = row.failures + 1, row.window_start
-    locked = failures >= wiring.settings.regeneration_failures
-    db.execute(
-        update(_t)
-        .where(_t.c.key == key)
-        .values(
-            failures=0 if locked else failures,
-            window_start=start,
-            locked_until=now + window if locked else None,
-        )
-    )
-    return locked
 
 
 def _audit(

@@ -25,18 +25,17 @@ class EnrollmentSettings(BaseModel):
     """Spaces opened per batch of the opening job (one transaction, one audit event in the
     system chain besides each person's own)."""
     regeneration_failures: int = Field(default=5, ge=1, le=100)
-    """Mismatched requests for a new code on one NIR before it is locked."""
+    """Refused tries of one kind on one NIR (a new code, an activation, an opposition, a
+    request for a space, a reopening) before it is locked."""
     regeneration_lockout_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     """How long that lock lasts; failures are counted over the same window."""
     address_failures: int = Field(default=20, ge=1, le=1000)
-    """Refused opposition tries (or requests for a space) from one client address, within the
-    same window, before that address is locked too: higher than per NIR, since a shared desk
-    (a France Services counter, a family's connection) serves several people."""
+    """Refused tries of one kind (a new code, an activation, an opposition, a request for a
+    space, a reopening) from one client address, within the same window, before that address is
+    locked too: higher than per NIR, since a shared desk (a France Services counter, a family's
+    connection) serves several people."""
     invitation_days: int = Field(default=30, ge=1, le=366)
     """How long an invitation (second legal representative, caregiver) waits for an answer."""
-    activation_address_failures: int = Field(default=20, ge=1, le=1000)
-    """Failed activation attempts from one client address before it is locked (the same
-    window); per NIR, ``regeneration_failures`` applies."""
     activation_minutes: int = Field(default=60, ge=5, le=24 * 60)
     """How long an activation in progress lives (its ticket); then it starts again."""
     terms_version: str = Field(default="2026-11", min_length=1, max_length=16)

@@ -110,6 +110,15 @@ class InvalidNir(InvalidInput):
         """``format`` or ``key``."""
 
 
+class UnknownChild(InvalidInput):
+    """The child a holder named online is not one of their minor children: their NIR is not a
+    NIR (``rule`` ``format`` or ``key``) or names no child attached to them (``unknown``)."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(f"no minor child of yours has this NIR: {rule}")
+        self.rule = rule
+
+
 class CodeNotResent(Conflict):
     """No new activation code can be sent to this person from the console; ``reason`` is a
     stable code the console maps to a message: ``not-informed`` (no notice yet: the campaign

@@ -45,8 +45,10 @@ from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.errors import (
     ActivationCodeRefused,
     IdentityMismatch,
+    InvalidNir,
     OppositionWindowClosed,
     TooManyTries,
+    UnknownChild,
 )
 from carnet.enrollment.opposition_proof import ProofInput, mask_nir, render_proof
 from carnet.enrollment.schemas import (
@@ -55,6 +57,7 @@ from carnet.enrollment.schemas import (
     OppositionReceipt,
     SpaceRequestAnswer,
 )
+from carnet.enrollment.throttle import Throttle
 from carnet.notify import service as notify_service
 from carnet.notify.errors import InvalidRecipient
 
@@ -89,17 +92,19 @@ class Oppositions:
         birth_date: date,
         client_address: str | None,
         for_children: bool = False,
+        child_nir: str | None = None,
     ) -> OppositionReceipt:
         """Record the opposition of whoever proves code, NIR, Vitale serial and birth date;
         with ``for_children``, that of the minor children attached to them too
-        (``child_opposition``: their receipts in ``children``).
+        (``child_opposition``: their receipts in ``children``); with ``child_nir``, that of
+        this one child attached to them instead (their receipt; the holder's code stays theirs).
 
         Raises ``InvalidNir``, ``TooManyTries`` (locked: wait, or call), ``IdentityMismatch``,
         ``ActivationCodeRefused`` (wrong, used or expired) or ``OppositionWindowClosed``."""
         wiring, now = self._wiring, self._wiring.storage.clock.now()
         checked = checks.checked_nir(nir)
         index = checks.nir_index(wiring.storage, checked)
-        throttle = checks.Throttle(wiring, _OPPOSE, index=index, client_address=client_address)
+        throttle = Throttle(wiring, _OPPOSE, index=index, client_address=client_address)
         person = checks.prove(
             db,
             wiring,
@@ -109,6 +114,25 @@ class Oppositions:
             birth_date=birth_date,
             tag=_RECORD,
         )
+        if child_nir:
+            # The code proves the holder has the notice; it is not used up: it stays theirs.
+            if not checks.is_latest_code(db, wiring.storage, beneficiary_id=person.id, code=code):
+                self._refuse_code(db, throttle, now, person.id, "wrong")
+            throttle.forgive(db)
+            try:
+                return child_opposition.oppose_one(
+                    db,
+                    wiring,
+                    actor=ANONYMOUS,
+                    holder=person,
+                    child_nir=child_nir,
+                    channel=OppositionChannel.ONLINE,
+                    now=now,
+                )
+            except InvalidNir as error:
+                raise UnknownChild(error.rule) from None
+            except IdentityMismatch:
+                raise UnknownChild("unknown") from None
         if person.status is BeneficiaryStatus.OPPOSED:
             # Asked twice: the same code (used up by the first time) gives the same receipt.
             if checks.is_latest_code(db, wiring.storage, beneficiary_id=person.id, code=code):
@@ -161,8 +185,14 @@ class Oppositions:
             )
             raise IdentityMismatch
         if child_nir:
-            return child_opposition.oppose_one_by_phone(
-                db, wiring, actor=actor, holder=person, child_nir=child_nir, now=now
+            return child_opposition.oppose_one(
+                db,
+                wiring,
+                actor=actor,
+                holder=person,
+                child_nir=child_nir,
+                channel=OppositionChannel.PHONE,
+                now=now,
             )
         if person.status is BeneficiaryStatus.OPPOSED:
             return self._repeat(db, actor, person.id)
@@ -279,7 +309,7 @@ class Oppositions:
     # --- steps -----------------------------------------------------------------------------
 
     def _refuse_code(
-        self, db: Connection, throttle: checks.Throttle, now: datetime, person_id: str, reason: str
+        self, db: Connection, throttle: Throttle, now: datetime, person_id: str, reason: str
     ) -> None:
         locked = throttle.fail(db, now)
         checks.audit(

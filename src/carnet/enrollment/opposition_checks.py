@@ -5,11 +5,8 @@ sealed registry entry, in constant time) and, online, their activation code.
 - **Which detail is wrong is not said.** A NIR nobody holds, a wrong serial and a wrong birth
   date give the same refusal; the code's own refusals (wrong, used, expired) are told apart only
   once the three details matched, so they reveal nothing to a stranger.
-- **Refused tries are counted** per NIR (by its blind index, so NIRs nobody holds are counted
-  too) and per client address (its keyed hash), in the ``enrollment_throttle`` table that
-  ``code_requests`` uses, under purposes of their own. Past ``regeneration_failures`` on a NIR
-  or ``address_failures`` from an address within ``regeneration_lockout_minutes``, the NIR or
-  the address is locked for that long, right details included.
+- **Refused tries are counted** per NIR and per client address by ``throttle.Throttle``, under
+  purposes of their own (opposing, asking for a space, reopening).
 """
 
 from __future__ import annotations
@@ -18,25 +15,23 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, exists, func, select, update
+from sqlalchemy import Connection, exists, func, select
 
 from carnet.audit.service import AuditRecord, EventTag, Outcome
 from carnet.core.actor import ANONYMOUS, Actor
-from carnet.core.db import insert_or_ignore
 from carnet.core.errors import NotFound
 from carnet.enrollment import enrollment_codes, models
 from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.errors import IdentityMismatch, InvalidNir, TooManyTries
 from carnet.enrollment.registry_apply import NIR_DOMAIN, open_entry
 from carnet.enrollment.schemas import BeneficiaryStatus, RegistryEntry
+from carnet.enrollment.throttle import Throttle
 from carnet.identity import service as identity_service
 from carnet.storage.service import Storage, join_data_key
 
-_ADDRESS_DOMAIN = "enrollment-client-address"
 _PARIS = ZoneInfo("Europe/Paris")
 # Before a space exists: the statuses an opposition can come from.
 WAITING = (
@@ -155,54 +150,6 @@ def is_latest_code(db: Connection, storage: Storage, *, beneficiary_id: str, cod
     ).first()
     mac = enrollment_codes.code_mac(storage, beneficiary_id, code)
     return row is not None and hmac.compare_digest(mac, row.code_mac)
-
-
-class Throttle:
-    """Refused tries of one purpose, counted per NIR and per client address."""
-
-    def __init__(
-        self, wiring: Wiring, purpose: str, *, index: str, client_address: str | None
-    ) -> None:
-        settings = wiring.settings
-        self.index = index
-        self._window = timedelta(minutes=settings.regeneration_lockout_minutes)
-        self._nir_key = f"{purpose}:{index}"
-        self._limits = {self._nir_key: settings.regeneration_failures}
-        if client_address:
-            hashed = wiring.storage.blind_index(_ADDRESS_DOMAIN, client_address)
-            self._limits[f"{purpose}-ip:{hashed}"] = settings.address_failures
-
-    def locked_until(self, db: Connection, now: datetime) -> datetime | None:
-        """The end of the latest lock in force on this NIR or address, if any."""
-        rows = db.execute(select(_t.c.locked_until).where(_t.c.key.in_(list(self._limits))))
-        ends = [r.locked_until for r in rows if r.locked_until is not None and r.locked_until > now]
-        return max(ends, default=None)
-
-    def fail(self, db: Connection, now: datetime) -> datetime | None:
-        """Count one refused try on each key; the end of the lock it caused, if any."""
-        locked: datetime | None = None
-        for key, limit in self._limits.items():
-            fresh = {"key": key, "failures": 0, "window_start": now, "locked_until": None}
-            insert_or_ignore(db, _t, fresh, key="key")
-            row: Any = db.execute(select(_t).where(_t.c.key == key).with_for_update()).one()
-            if row.window_start + self._window <= now:
-                failures, start = 1, now  # the old window is over: count afresh
-            else:
-                failures, start = row.failures + 1, row.window_start
-            lock = failures >= limit
-            until = now + self._window if lock else None
-            db.execute(
-                update(_t)
-                .where(_t.c.key == key)
-                .values(failures=0 if lock else failures, window_start=start, locked_until=until)
-            )
-            locked = until or locked
-        return locked
-
-    def forgive(self, db: Connection) -> None:
-        """The person proved who they are: earlier slips on their NIR are forgiven (the
-        address keeps its count: it may serve others)."""
-        db.execute(delete(_t).where(_t.c.key == self._nir_key))
 
 
 def prove(

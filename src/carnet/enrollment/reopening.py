@@ -33,6 +33,7 @@ from carnet.enrollment.errors import (
     TooManyTries,
 )
 from carnet.enrollment.schemas import BeneficiaryStatus, CloseReason, SpaceState
+from carnet.enrollment.throttle import Throttle
 
 _b = models.beneficiary
 _space = models.space
@@ -54,9 +55,7 @@ def reopen_with_card(
     not match a person with a space: counted), ``SpaceErased``, ``ReopenNotAllowed`` or
     ``SpaceStateConflict`` (not closed)."""
     index = opposition_checks.nir_index(wiring.storage, opposition_checks.checked_nir(nir))
-    throttle = opposition_checks.Throttle(
-        wiring, "reopen", index=index, client_address=client_address
-    )
+    throttle = Throttle(wiring, "reopen", index=index, client_address=client_address)
     now = wiring.storage.clock.now()
     until = throttle.locked_until(db, now)
     if until is not None:

@@ -253,6 +253,7 @@ class Enrollment:
         vitale_serial: str,
         birth_date: date,
         channel: CodeChannel,
+        client_address: str | None = None,
     ) -> CodeRequestAnswer:
         """A new activation code for whoever proves NIR, Vitale serial and birth date, sent to
         their contact on file; the same answer whatever happened (``code_requests``)."""
@@ -264,6 +265,7 @@ class Enrollment:
             birth_date=birth_date,
             channel=channel,
             sms_available=self.sms_available,
+            client_address=client_address,
         )
 
     def use_activation_code(self, db: Connection, *, nir: str, code: str) -> str | None:

@@ -22,6 +22,7 @@ from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.code_requests import CODE_TEMPLATE, e164
 from carnet.enrollment.errors import IdentityMismatch, NotOpposed
 from carnet.enrollment.schemas import BeneficiaryStatus, CodeChannel, SpaceRequestAnswer
+from carnet.enrollment.throttle import Throttle
 from carnet.notify import service as notify_service
 from carnet.notify.errors import InvalidRecipient
 
@@ -49,7 +50,7 @@ def ask_for_space(
     withdrawn)."""
     now = wiring.storage.clock.now()
     index = checks.nir_index(wiring.storage, checks.checked_nir(nir))
-    throttle = checks.Throttle(wiring, _PURPOSE, index=index, client_address=client_address)
+    throttle = Throttle(wiring, _PURPOSE, index=index, client_address=client_address)
     if actor.kind is ActorKind.OPERATOR:
         # The operator checked identity on the call and is accountable: no throttle.
         person = checks.find_person(db, wiring.storage, index)

@@ -313,11 +313,12 @@ class ActivationPages:
             )
         channel = CodeChannel.SMS if form.values["channel"] == "sms" else CodeChannel.EMAIL
         values = form.values
+        address, _agent = _client(request)
 
         def work(db: Any) -> Any:
             return self.enrollment.regenerate_code(
                 db, nir=values["nir"], vitale_serial=values["vitale_serial"],
-                birth_date=birth, channel=channel,
+                birth_date=birth, channel=channel, client_address=address,
             )  # fmt: skip
 
         await self.call(work)

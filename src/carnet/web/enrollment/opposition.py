@@ -44,7 +44,7 @@ class OppositionPages:
 
     async def oppose(self, request: Request) -> Response:
         async with request.form(max_files=0) as data:
-            form = Form.from_submission(data, (*forms.OPPOSE_FIELDS, "scope"))
+            form = Form.from_submission(data, (*forms.OPPOSE_FIELDS, "scope", "child_nir"))
         birth = forms.check_opposition(form, today=self.service.today())
         template = "enrollment/opposition_form.html"
         if not form.valid or birth is None:
@@ -62,6 +62,7 @@ class OppositionPages:
                     birth_date=birth,
                     client_address=address,
                     for_children=values["scope"] == forms.SCOPE_FAMILY,
+                    child_nir=values["child_nir"] if values["scope"] == forms.SCOPE_CHILD else None,
                 )
             )
         except ClientError as error:
@@ -73,7 +74,9 @@ class OppositionPages:
         children = [
             (c.reference, self.service.proof_ticket(c, binding=binding)) for c in receipt.children
         ]
-        context = forms.done_context(receipt, ticket, children=children)
+        context = forms.done_context(
+            receipt, ticket, children=children, for_child=values["scope"] == forms.SCOPE_CHILD
+        )
         return self.portal.render(request, "enrollment/opposition_done.html", context)
 
     async def proof(self, request: Request) -> Response:

@@ -19,6 +19,7 @@ from carnet.enrollment.errors import (
     NotOpposed,
     OppositionWindowClosed,
     TooManyTries,
+    UnknownChild,
 )
 from carnet.enrollment.schemas import CodeChannel, OppositionChannel, OppositionReceipt
 from carnet.web.forms import Form
@@ -32,6 +33,8 @@ IDENTITY_FIELDS: Final = ("nir", "vitale_serial", "birth_date")
 OPPOSE_FIELDS: Final = ("code", *IDENTITY_FIELDS)
 SCOPE_FAMILY: Final = "family"
 """The ``scope`` choice "for me and the minor children attached to me" (default: for me)."""
+SCOPE_CHILD: Final = "child"
+"""The ``scope`` choice "for one of my minor children only", named by ``child_nir``."""
 _DATE_FR: Final = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _PARIS: Final = ZoneInfo("Europe/Paris")
 
@@ -50,6 +53,14 @@ SERIAL_MISSING = N_(
 )
 BIRTH_INVALID = N_(
     "Saisissez votre date de naissance au format JJ/MM/AAAA, par exemple 31/01/1980."
+)
+CHILD_NIR_MISSING = N_(
+    "Saisissez le numéro de sécurité sociale de l’enfant (15 caractères, clé comprise), ou "
+    "choisissez une autre réponse."
+)
+CHILD_UNKNOWN = N_(
+    "Aucun enfant mineur rattaché à vous ne porte ce numéro de sécurité sociale. Recopiez-le "
+    "depuis l’attestation de droits, ou appelez nos conseillers."
 )
 IDENTITY_MISMATCH = N_(
     "Le numéro de sécurité sociale, le numéro de série de la carte Vitale et la date de "
@@ -109,8 +120,12 @@ def check_identity(form: Form, *, today: date) -> date | None:
 
 
 def check_opposition(form: Form, *, today: date) -> date | None:
-    if not form.values["code"]:
+    values = form.values
+    if not values["code"]:
         form.add_error("code", CODE_MISSING)
+    values["child_nir"] = "".join(values.get("child_nir", "").split()).upper()
+    if values.get("scope") == SCOPE_CHILD and not values["child_nir"]:
+        form.add_error("child_nir", CHILD_NIR_MISSING)
     return check_identity(form, today=today)
 
 
@@ -119,6 +134,9 @@ def refusal(form: Form, error: ClientError) -> tuple[int, dict[str, Any] | None]
     or returning it as an alert (``{"message", "time"?, "link"?}``)."""
     if isinstance(error, InvalidNir):
         form.add_error("nir", NIR_KEY if error.rule == "key" else NIR_FORMAT)
+    elif isinstance(error, UnknownChild):
+        messages = {"unknown": CHILD_UNKNOWN, "key": NIR_KEY}
+        form.add_error("child_nir", messages.get(error.rule, NIR_FORMAT))
     elif isinstance(error, IdentityMismatch):
         form.add_error("nir", IDENTITY_MISMATCH)
     elif isinstance(error, ActivationCodeRefused):
@@ -147,11 +165,17 @@ def oppose_context(form: Form, *, alert: dict[str, Any] | None = None) -> dict[s
 
 
 def done_context(
-    receipt: OppositionReceipt, ticket: str, *, children: list[tuple[str, str]] | None = None
+    receipt: OppositionReceipt,
+    ticket: str,
+    *,
+    children: list[tuple[str, str]] | None = None,
+    for_child: bool = False,
 ) -> dict[str, Any]:
-    """``children``: (reference, proof ticket) of each child's opposition recorded with it."""
+    """``children``: (reference, proof ticket) of each child's opposition recorded with it;
+    ``for_child``: the receipt is that of the one child the holder opposed for."""
     moment: datetime = receipt.opposed_at.astimezone(_PARIS)
     return {
+        "for_child": for_child,
         "children": [{"reference": ref, "ticket": tk} for ref, tk in children or []],
         "title": N_("Votre opposition est enregistrée"),
         "reference": receipt.reference,

@@ -4,18 +4,30 @@ periodic job however often it runs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from tests.conftest import make_settings
 from tests.enrollment.conftest import write_file
-from tests.enrollment.test_campaigns import PILOTS, Row, holders, run_jobs, start, status_of
+from tests.enrollment.test_campaigns import (
+    CODE,
+    PILOTS,
+    Row,
+    holders,
+    run_jobs,
+    start,
+    status_of,
+)
+from tests.enrollment.test_child_opposition import child_by_phone
 
 from carnet.core.clock import FrozenClock
 from carnet.demo.registry_extract import synthetic_registry
+from carnet.enrollment import models
 from carnet.enrollment import service as enrollment_service
+from carnet.notify.adapters.local import MemoryEmailSender
 from carnet.runtime import Runtime, build_runtime
 
 Status = enrollment_service.BeneficiaryStatus
@@ -116,3 +128,55 @@ def test_a_check_run_twice_starts_one_campaign(rt: Runtime, tmp_path: Path) -> N
     assert check_now(rt) is None
     run_jobs(rt)
     assert [c.id for c in newcomers_campaigns(rt)] == [first.id]
+
+
+def test_a_child_attached_after_the_holders_notice_is_informed_through_the_holder(
+    rt: Runtime, tmp_path: Path, importer: Callable[..., enrollment_service.RegistryReport]
+) -> None:
+    rows = list(synthetic_registry(80, seed=5))
+    holder = next(
+        h
+        for h in holders(rows)
+        if h["email"] and any(r["nir_ouvrant_droit"] == h["nir"] for r in rows)
+    )
+    child = next(r for r in rows if r["nir_ouvrant_droit"] == holder["nir"])
+    # The child is not in the first file: born, or attached, after the holder's notice.
+    importer(write_file(tmp_path / "before.txt", [r for r in rows if r is not child]))
+    start(rt)
+    run_jobs(rt)
+    assert status_of(rt, holder["nir"]) is Status.NOTIFIED
+    pass_days(rt, 7)  # a week later (Thursday 3 December) the child is attached
+    importer(write_file(tmp_path / "after.txt", rows))
+    assert status_of(rt, child["nir"]) is Status.REGISTERED
+
+    pass_days(rt, 1)  # Friday 4 December: this week's newcomers' campaign
+    assert status_of(rt, child["nir"]) is Status.NOTIFIED
+    sender = rt.notify.email
+    assert isinstance(sender, MemoryEmailSender)
+    [notice] = [m for m in sender.outbox if m.kind == "dependant_notice"]
+    assert notice.to == holder["email"]
+    # No code (the holder acts for the child), no name, no NIR.
+    assert CODE.search(notice.text) is None
+    for secret in (child["nir"], child["prenoms"], child["nom_naissance"]):
+        assert secret not in notice.text and secret not in notice.subject
+    with rt.transaction(readonly=True) as db:
+        child_id = enrollment_service.find_beneficiary(db, storage=rt.storage, nir=child["nir"])
+        assert child_id is not None
+        codes = db.execute(
+            select(func.count())
+            .select_from(models.activation_code)
+            .where(models.activation_code.c.beneficiary_id == child_id.id)
+        ).scalar_one()
+    assert codes == 0
+
+    # The holder's window ends first: the holder's space opens, the child's window still runs,
+    # and the holder may still oppose for the child by phone.
+    assert isinstance(rt.clock, FrozenClock)
+    rt.clock.advance(timedelta(weeks=5, days=1))  # 9 January: the holder's window ended on
+    # the 7th, the child's ends on the 15th
+    rt.enrollment.opening.open_due(rt.transaction)
+    assert status_of(rt, holder["nir"]) is Status.OPEN
+    assert status_of(rt, child["nir"]) is Status.NOTIFIED
+    receipt = child_by_phone(rt, holder, child)
+    assert receipt.beneficiary_id == child_id.id
+    assert status_of(rt, child["nir"]) is Status.OPPOSED

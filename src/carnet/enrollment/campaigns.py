@@ -12,6 +12,11 @@ never informed.
   them (``_inform_dependants``: one bulk UPDATE per 500 holders, no code, notice or message of
   their own), who follow the holder to ``notified`` or ``letter-due``; their window is the
   holder's (``opening_job`` reads it from the holder's notices).
+  A minor attached later to a holder already informed (a birth, an adoption, a new attachment
+  in a later registry file) is picked by the next ``newcomers`` campaign: a notice of their own,
+  with a window of their own, sent to the holder's address (``dependant_notice``: no code, the
+  holder opposes for them by phone or asks for their space; or a letter when the holder has no
+  usable address).
 - **Cheap per person.** A step opens each sealed entry once, then writes in bulk: two status
   updates, the codes and the notices (COPY on PostgreSQL, ``bulk``), and its e-mails as a few
   batch jobs (``notify.queue_emails``: the template checked once per step, each batch's parts
@@ -38,6 +43,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 
 from carnet.audit.service import AuditRecord, AuditTrail, EventTag, Outcome
 from carnet.core.actor import CARNET, Actor
+from carnet.core.db import among
 from carnet.core.errors import InvalidInput, NotFound
 from carnet.core.ids import new_id
 from carnet.enrollment import enrollment_codes, models
@@ -62,6 +68,8 @@ from carnet.storage.service import Storage, join_data_key
 
 CAMPAIGN_STEP_JOB = "enrollment:campaign-step"
 OPENING_TEMPLATE = "space_opening"
+DEPENDANT_TEMPLATE = "dependant_notice"
+"""To a holder: a minor attached to them since their own notice will get a space."""
 
 _CHUNK = 500  # ids per IN list
 _campaign = models.campaign
@@ -205,7 +213,8 @@ def run_step(db: Connection, wiring: Wiring, *, campaign_id: str) -> None:
     departements = row.departements.split(",")
     departement, cursor = row.cursor_departement, row.cursor_id
     limit = wiring.settings.campaign_batch
-    people = _next_people(db, departement, cursor, limit)
+    late = row.kind == CampaignKind.NEWCOMERS.value
+    people = _next_people(db, departement, cursor, limit, late_dependants=late)
     counts = _inform(db, wiring, row, people)
     now = wiring.storage.clock.now()
     if len(people) == limit:
@@ -235,18 +244,22 @@ def run_step(db: Connection, wiring: Wiring, *, campaign_id: str) -> None:
         _queue_step(db, wiring.jobs, campaign_id)
 
 
-def _next_people(db: Connection, departement: str, cursor: str, limit: int) -> list[Any]:
-    """Registered holders of ``departement`` after ``cursor``, in id order, with their keys.
-    Not locked: ``_claim`` takes the ones still registered when the step writes."""
+def _next_people(
+    db: Connection, departement: str, cursor: str, limit: int, *, late_dependants: bool = False
+) -> list[Any]:
+    """Registered holders of ``departement`` after ``cursor``, in id order, with their keys;
+    with ``late_dependants`` (newcomers' campaigns), also the registered minors whose holder
+    was informed before they were attached. Not locked: ``_claim`` takes the ones still
+    registered when the step writes."""
     joined, key_columns = join_data_key(_beneficiary, _beneficiary.c.id)
     query = (
-        select(_beneficiary.c.id, _beneficiary.c.sealed, *key_columns)
+        select(_beneficiary.c.id, _beneficiary.c.holder_id, _beneficiary.c.sealed, *key_columns)
         .select_from(joined)
         .where(
             _beneficiary.c.departement == departement,
             _beneficiary.c.status == BeneficiaryStatus.REGISTERED.value,
             _beneficiary.c.id > cursor,
-            _beneficiary.c.holder_id.is_(None),
+            informed_by_campaigns(late_dependants=late_dependants),
         )
         .order_by(_beneficiary.c.id)
         .limit(limit)
@@ -254,31 +267,85 @@ def _next_people(db: Connection, departement: str, cursor: str, limit: int) -> l
     return list(db.execute(query))
 
 
+def informed_by_campaigns(*, late_dependants: bool) -> Any:
+    """The condition "a registered person a campaign informs itself": a holder; with
+    ``late_dependants``, also a minor attached to a holder who was informed before them."""
+    walked: Any = _beneficiary.c.holder_id.is_(None)
+    if not late_dependants:
+        return walked
+    holder = _beneficiary.alias("holder")
+    informed_holder = (
+        select(holder.c.id)
+        .where(
+            holder.c.id == _beneficiary.c.holder_id,
+            holder.c.status != BeneficiaryStatus.REGISTERED.value,
+        )
+        .exists()
+    )
+    return walked | and_(informed_holder, ~_adult())
+
+
+def _holder_addresses(db: Connection, storage: Storage, holder_ids: list[str]) -> dict[str, str]:
+    """The usable e-mail address of each of ``holder_ids`` (``""``: none, or erased)."""
+    joined, key_columns = join_data_key(_beneficiary, _beneficiary.c.id)
+    found: dict[str, str] = {}
+    for condition in among(db, _beneficiary.c.id, holder_ids):
+        rows = db.execute(
+            select(_beneficiary.c.id, _beneficiary.c.sealed, *key_columns)
+            .select_from(joined)
+            .where(condition)
+        )
+        for row in rows:
+            entry = open_entry(storage, row)
+            email = entry.email if entry is not None else ""
+            found[row.id] = email if notify_service.is_email_address(email) else ""
+    return found
+
+
 def _inform(db: Connection, wiring: Wiring, campaign: Any, people: list[Any]) -> _StepCounts:
     counts = _StepCounts()
     storage, now = wiring.storage, wiring.storage.clock.now()
     addresses: dict[str, str] = {}
+    # A late dependant's notice goes to their holder: the holder acts for them.
+    holders = {person.id: person.holder_id for person in people if person.holder_id is not None}
+    holder_addresses = _holder_addresses(db, storage, sorted(set(holders.values())))
     for person in people:
         entry = open_entry(storage, person)
         if entry is None:
             counts.skipped += 1  # erased: nobody left to inform
             continue
+        email = (
+            holder_addresses.get(holders[person.id], "") if person.id in holders else entry.email
+        )
         # An address the relay cannot take is as good as none: post instead.
-        addresses[person.id] = entry.email if notify_service.is_email_address(entry.email) else ""
+        addresses[person.id] = email if notify_service.is_email_address(email) else ""
     emailed = _claim(db, [i for i, e in addresses.items() if e], BeneficiaryStatus.NOTIFIED, now)
     posted = _claim(
         db, [i for i, e in addresses.items() if not e], BeneficiaryStatus.LETTER_DUE, now
     )
     _inform_dependants(db, emailed, BeneficiaryStatus.NOTIFIED, now)
     _inform_dependants(db, posted, BeneficiaryStatus.LETTER_DUE, now)
-    # Letters carry codes of their own (``letter_batches``): only e-mails need one now.
+    # Letters carry codes of their own (``letter_batches``): only e-mails need one now, and
+    # not those about a dependant (the holder acts for them, with no code).
     codes, code_rows = enrollment_codes.code_rows(
-        storage, emailed, now=now, lifetime=wiring.settings.code_lifetime
+        storage,
+        [i for i in emailed if i not in holders],
+        now=now,
+        lifetime=wiring.settings.code_lifetime,
     )
-    notices, messages = [], []
+    notices, messages, dependant_messages = [], [], []
+    emailed_ids = set(emailed)
     for beneficiary_id in [*emailed, *posted]:
-        notice_id, email = new_id(), beneficiary_id in codes
-        if email:
+        notice_id, by_email = new_id(), beneficiary_id in emailed_ids
+        if by_email and beneficiary_id in holders:
+            dependant_messages.append(
+                notify_service.BatchEmail(
+                    to=addresses[beneficiary_id],
+                    context={},
+                    reference=notice_reference(notice_id),
+                )
+            )
+        elif by_email:
             messages.append(
                 notify_service.BatchEmail(
                     to=addresses[beneficiary_id],
@@ -291,8 +358,8 @@ def _inform(db: Connection, wiring: Wiring, campaign: Any, people: list[Any]) ->
                 "id": notice_id,
                 "campaign_id": campaign.id,
                 "beneficiary_id": beneficiary_id,
-                "channel": (NoticeChannel.EMAIL if email else NoticeChannel.LETTER).value,
-                "status": (NoticeStatus.QUEUED if email else NoticeStatus.LETTER_DUE).value,
+                "channel": (NoticeChannel.EMAIL if by_email else NoticeChannel.LETTER).value,
+                "status": (NoticeStatus.QUEUED if by_email else NoticeStatus.LETTER_DUE).value,
                 "opposition_ends": campaign.opposition_ends,
                 "letter_batch": None,
                 "created_at": now,
@@ -302,18 +369,21 @@ def _inform(db: Connection, wiring: Wiring, campaign: Any, people: list[Any]) ->
     counts.emailed, counts.letters_due = len(emailed), len(posted)
     insert_rows(db, models.activation_code, code_rows)
     insert_rows(db, _notice, notices)
-    # One trial rendering and a few batch jobs for the whole step (``notify.queue_emails``).
-    notify_service.queue_emails(
-        db,
-        wiring.jobs,
-        template=OPENING_TEMPLATE,
-        shared={
-            "link": wiring.activation_url,
-            "opposition_ends": campaign.opposition_ends.isoformat(),
-        },
-        messages=messages,
-        on_refused=NOTICE_REFUSED_JOB,
-    )
+    # One trial rendering and a few batch jobs per template for the whole step
+    # (``notify.queue_emails``).
+    shared = {
+        "link": wiring.activation_url,
+        "opposition_ends": campaign.opposition_ends.isoformat(),
+    }
+    for template, batch in ((OPENING_TEMPLATE, messages), (DEPENDANT_TEMPLATE, dependant_messages)):
+        notify_service.queue_emails(
+            db,
+            wiring.jobs,
+            template=template,
+            shared=shared,
+            messages=batch,
+            on_refused=NOTICE_REFUSED_JOB,
+        )
     return counts
 
 
@@ -340,16 +410,21 @@ def _claim(db: Connection, ids: list[str], status: BeneficiaryStatus, now: datet
     return [beneficiary_id for beneficiary_id in ids if beneficiary_id in moved]
 
 
-def minors_of(holder_ids: list[str]) -> Any:
-    """The condition "a dependant of one of ``holder_ids`` and not an adult" (the coming-of-age
-    job marks adults in ``enrollment_dependant``): the children a holder's notice covers."""
+def _adult() -> Any:
+    """The condition "a dependant the coming-of-age job has made an adult" (marked in
+    ``enrollment_dependant``)."""
     _d = models.dependant
-    adult = (
+    return (
         select(_d.c.beneficiary_id)
         .where(_d.c.beneficiary_id == _beneficiary.c.id, _d.c.adult_done_at.is_not(None))
         .exists()
     )
-    return and_(_beneficiary.c.holder_id.in_(holder_ids), ~adult)
+
+
+def minors_of(holder_ids: list[str]) -> Any:
+    """The condition "a dependant of one of ``holder_ids`` and not an adult": the children a
+    holder's notice covers."""
+    return and_(_beneficiary.c.holder_id.in_(holder_ids), ~_adult())
 
 
 def _inform_dependants(

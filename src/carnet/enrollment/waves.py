@@ -5,9 +5,10 @@
 - **Weekly newcomers** (``NEWCOMERS_JOB``, checked daily): once per ISO week, a ``newcomers``
   campaign over every département whose initial campaign has finished, for the holders
   registered there since (status ``registered``: everyone else of those départements was
-  informed by a campaign). One campaign a week at most, whoever runs it how often: the week is
-  the key of ``enrollment_newcomers_wave``, and a second start in the same week finds it taken
-  (or, when two race, the loser's transaction rolls back). A week with nobody waiting starts
+  informed by a campaign) and the minors attached since to a holder already informed. One
+  campaign a week at most, whoever runs it how often: the week is the key of
+  ``enrollment_newcomers_wave``, and a second start in the same week finds it taken (or, when
+  two race, the loser's transaction rolls back). A week with nobody waiting starts
   nothing, and a later check that week may still start one.
 - **Refused at sending** (``notices.NOTICE_REFUSED_JOB``): notify's batch job hands over the
   references of e-mails the relay refused for good; each notice is marked bounced and its person
@@ -112,6 +113,6 @@ def _anyone_waiting(db: Connection, departements: tuple[str, ...]) -> bool:
     waiting = exists().where(
         _beneficiary.c.departement.in_(departements),
         _beneficiary.c.status == BeneficiaryStatus.REGISTERED.value,
-        _beneficiary.c.holder_id.is_(None),
+        campaigns.informed_by_campaigns(late_dependants=True),
     )
     return bool(db.execute(select(waiting)).scalar())

@@ -70,6 +70,11 @@ KINDS: Final[dict[str, Kind]] = {
         links=frozenset({"link"}),
         days=frozenset({"opposition_ends"}),
     ),
+    "dependant_notice": Kind(
+        frozenset({"link", "opposition_ends"}),
+        links=frozenset({"link"}),
+        days=frozenset({"opposition_ends"}),
+    ),
     "activation_code": Kind(
         frozenset({"code", "expires_on"}), days=frozenset({"expires_on"}), sms=True
     ),

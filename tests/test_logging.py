@@ -18,6 +18,9 @@ from carnet.runtime import Runtime
     [
         ("nir 295109912611193 read", "nir [number] read"),
         ("corsica 253072B07300470", "corsica [number]"),
+        ("nir 1 85 05 78 006 084 36 typed", "nir [number] typed"),
+        ("nir 2.53.07.2B.073.004.70 typed", "nir [number] typed"),
+        ("nir 1-85-05-78-006-084 without its key", "nir [number] without its key"),
         ("rpps 10001045367", "rpps [number]"),
         ("mail anais.lefebvre@example.org sent", "mail [email] sent"),
         ("call +33 6 12 34 56 78 now", "call [phone] now"),

@@ -24,6 +24,14 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # NIR / NIA (15 characters, Corsican 2A/2B allowed), RPPS (11), any long digit run.
     (re.compile(r"\b[0-9]{5}(?:2[AaBb]|[0-9]{2})[0-9]{6,8}\b"), "[number]"),
+    # A NIR as people write it, in groups (1 85 05 78 006 084 36, 2.53.07.2B.073.004.70).
+    (
+        re.compile(
+            r"\b[0-9](?:[\s.-]?[0-9]{2}){2}[\s.-]?(?:2[AaBb]|[0-9]{2})"
+            r"[\s.-]?[0-9]{3}[\s.-]?[0-9]{3}(?:[\s.-]?[0-9]{2})?\b"
+        ),
+        "[number]",
+    ),
     (re.compile(r"\b[0-9]{9,}\b"), "[number]"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
     (re.compile(r"(?:\+|00)\d{2}[\s.-]?\d(?:[\s.-]?\d{2}){4}\b"), "[phone]"),

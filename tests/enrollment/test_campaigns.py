@@ -121,7 +121,14 @@ def use(rt: Runtime, nir: str, code: str) -> str | None:
         return rt.enrollment.use_activation_code(db, nir=nir, code=code)
 
 
-def regenerate(rt: Runtime, row: Row, channel: Channel = Channel.EMAIL, **changes: str):
+def regenerate(
+    rt: Runtime,
+    row: Row,
+    channel: Channel = Channel.EMAIL,
+    *,
+    address: str | None = None,
+    **changes: str,
+) -> enrollment_service.CodeRequestAnswer:
     values = {
         "nir": row["nir"],
         "vitale_serial": row["numero_serie_vitale"],
@@ -134,6 +141,7 @@ def regenerate(rt: Runtime, row: Row, channel: Channel = Channel.EMAIL, **change
             vitale_serial=values["vitale_serial"],
             birth_date=date.fromisoformat(values["birth_date"]),
             channel=channel,
+            client_address=address,
         )
 
 
@@ -346,6 +354,42 @@ def test_wrong_details_get_the_same_answer_and_lock_the_nir(rt: Runtime, rows: l
     regenerate(rt, row)
     run_jobs(rt)
     assert len(emails(rt).outbox) == sent + 2
+
+
+def test_mismatches_from_one_address_lock_that_address(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    """Trying many people's NIRs from one address locks the address, whatever the NIRs; the
+    same person from another address is not locked out."""
+    settings = make_settings(
+        fresh_database_url,
+        tmp_path / "var",
+        enrollment={"regeneration_failures": 3, "address_failures": 4},
+    )
+    clock = FrozenClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+    rt = build_runtime(settings, clock=clock, configure_logs=False)
+    try:
+        generated = list(synthetic_registry(80, seed=5))
+        enrollment_service.import_registry(
+            source=write_file(tmp_path / "registry.txt", generated),
+            storage=rt.storage,
+            audit=rt.audit,
+            transaction=rt.transaction,
+        )
+        start(rt)
+        run_jobs(rt)
+        people = [r for r in holders(generated) if r["email"]]
+        for other in people[1:5]:  # one slip each: no NIR reaches its own limit
+            regenerate(rt, other, address="198.51.100.7", birth_date="1950-01-01")
+        sent = len(emails(rt).outbox)
+        regenerate(rt, people[0], address="198.51.100.7")  # right details, locked address
+        run_jobs(rt)
+        assert len(emails(rt).outbox) == sent
+        regenerate(rt, people[0], address="203.0.113.20")  # another address: sent
+        run_jobs(rt)
+        assert len(emails(rt).outbox) == sent + 1
+    finally:
+        rt.close()
 
 
 def test_unknown_departements_are_refused(rt: Runtime) -> None:

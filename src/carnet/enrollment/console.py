@@ -28,7 +28,7 @@ from sqlalchemy import Connection, func, select
 from carnet.audit.service import AuditRecord, EventTag, Outcome
 from carnet.core.actor import Actor
 from carnet.core.errors import NotFound
-from carnet.enrollment import enrollment_codes, models
+from carnet.enrollment import enrollment_codes, models, tally
 from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.code_requests import CODE_TEMPLATE
 from carnet.enrollment.errors import CodeNotResent, InvalidNir
@@ -116,17 +116,15 @@ class Console:
 
     def dashboard(self, db: Connection) -> list[DepartementCounts]:
         """Counts per département (those with anyone listed), in code order; what each count
-        means is on ``DepartementCounts``. Two grouped queries: the statuses from the
-        beneficiaries' ``(departement, status, id)`` index, and the printed and bounced notices
-        joined to their person's département (only notices in those two states are read)."""
+        means is on ``DepartementCounts``. The statuses from the tally the database keeps as
+        they change (``tally``: a few hundred rows, whatever the registry's size), the printed
+        and bounced notices by a grouped query joined to their person's département (only
+        notices in those two states are read)."""
         counts: dict[str, dict[str, int]] = defaultdict(dict)
-        by_status = select(_b.c.departement, _b.c.status, func.count().label("n")).group_by(
-            _b.c.departement, _b.c.status
-        )
-        for row in db.execute(by_status):
-            field = _STATUS_FIELDS.get(BeneficiaryStatus(row.status))
+        for (departement, status), number in tally.counts(db).items():
+            field = _STATUS_FIELDS.get(BeneficiaryStatus(status))
             if field is not None:
-                counts[row.departement][field] = int(row.n)
+                counts[departement][field] = number
         by_notice = (
             select(_b.c.departement, _n.c.channel, _n.c.status, func.count().label("n"))
             .select_from(_n.join(_b, _b.c.id == _n.c.beneficiary_id))
@@ -134,12 +132,12 @@ class Console:
             .group_by(_b.c.departement, _n.c.channel, _n.c.status)
         )
         for row in db.execute(by_notice):
-            tally = counts[row.departement]
+            found = counts[row.departement]
             if row.status == NoticeStatus.LETTER_SENT:
-                tally["letters_printed"] = tally.get("letters_printed", 0) + int(row.n)
+                found["letters_printed"] = found.get("letters_printed", 0) + int(row.n)
             # A bounced e-mail notice stays an e-mail notice once its letter is printed.
             if row.channel == NoticeChannel.EMAIL:
-                tally["bounced"] = tally.get("bounced", 0) + int(row.n)
+                found["bounced"] = found.get("bounced", 0) + int(row.n)
         fields = [*_STATUS_FIELDS.values(), *_NOTICE_FIELDS]
         result = []
         for departement in sorted(counts, key=_departement_order):

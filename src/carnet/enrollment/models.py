@@ -59,6 +59,17 @@ Index(
     beneficiary.c.id,
 )
 
+# Signed changes of the number of people per département and status, appended by triggers on
+# ``enrollment_beneficiary`` and folded from time to time (``tally``): the dashboard's counts.
+status_tally = Table(
+    "enrollment_status_tally",
+    metadata,
+    Column("id", BigIntegerKey, primary_key=True, autoincrement=True),
+    Column("departement", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("delta", BigInteger, nullable=False),
+)
+
 registry_run = Table(
     "enrollment_registry_run",
     metadata,

@@ -35,6 +35,7 @@ from carnet.enrollment import (
     notices,
     opening,
     opposition,
+    tally,
     waves,
 )
 from carnet.enrollment.campaigns import CAMPAIGN_STEP_JOB, Wiring, parse_departements
@@ -180,8 +181,12 @@ class Enrollment:
         self.closure = closure.Closures(self._wiring)
 
     def register_jobs(self, jobs: JobQueue) -> None:
-        """Register the campaign step's handler (``runtime.register_jobs`` calls this)."""
+        """Register the campaign step's handler, the tally's compaction and the jobs of each
+        part (``runtime.register_jobs`` calls this)."""
         jobs.register(CAMPAIGN_STEP_JOB, self._run_step)
+        jobs.register_periodic(
+            tally.TALLY_COMPACT_JOB, tally.compact_job, every=tally.TALLY_COMPACT_EVERY
+        )
         self.opening.register_jobs(jobs)
         self.waves.register_jobs(jobs)
         self.families.register_jobs(jobs)

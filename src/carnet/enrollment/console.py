@@ -116,28 +116,22 @@ class Console:
 
     def dashboard(self, db: Connection) -> list[DepartementCounts]:
         """Counts per département (those with anyone listed), in code order; what each count
-        means is on ``DepartementCounts``. The statuses from the tally the database keeps as
-        they change (``tally``: a few hundred rows, whatever the registry's size), the printed
-        and bounced notices by a grouped query joined to their person's département (only
-        notices in those two states are read)."""
+        means is on ``DepartementCounts``. Statuses and notices from the tallies the database
+        keeps as they change (``tally``: a few hundred rows, whatever the registry's size)."""
         counts: dict[str, dict[str, int]] = defaultdict(dict)
         for (departement, status), number in tally.counts(db).items():
             field = _STATUS_FIELDS.get(BeneficiaryStatus(status))
             if field is not None:
                 counts[departement][field] = number
-        by_notice = (
-            select(_b.c.departement, _n.c.channel, _n.c.status, func.count().label("n"))
-            .select_from(_n.join(_b, _b.c.id == _n.c.beneficiary_id))
-            .where(_n.c.status.in_(_NOTICE_STATES))
-            .group_by(_b.c.departement, _n.c.channel, _n.c.status)
-        )
-        for row in db.execute(by_notice):
-            found = counts[row.departement]
-            if row.status == NoticeStatus.LETTER_SENT:
-                found["letters_printed"] = found.get("letters_printed", 0) + int(row.n)
+        for (departement, channel, status), number in tally.notice_counts(db).items():
+            if status not in _NOTICE_STATES:
+                continue
+            found = counts[departement]
+            if status == NoticeStatus.LETTER_SENT:
+                found["letters_printed"] = found.get("letters_printed", 0) + number
             # A bounced e-mail notice stays an e-mail notice once its letter is printed.
-            if row.channel == NoticeChannel.EMAIL:
-                found["bounced"] = found.get("bounced", 0) + int(row.n)
+            if channel == NoticeChannel.EMAIL:
+                found["bounced"] = found.get("bounced", 0) + number
         fields = [*_STATUS_FIELDS.values(), *_NOTICE_FIELDS]
         result = []
         for departement in sorted(counts, key=_departement_order):

@@ -124,6 +124,16 @@ notice = Table(
     UniqueConstraint("campaign_id", "beneficiary_id"),
 )
 Index("ix_enrollment_notice_beneficiary_id", notice.c.beneficiary_id)
+# The same for notices, per département of their person, channel and status (``tally``).
+notice_tally = Table(
+    "enrollment_notice_tally",
+    metadata,
+    Column("id", BigIntegerKey, primary_key=True, autoincrement=True),
+    Column("departement", String(3), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("delta", BigInteger, nullable=False),
+)
 
 activation_code = Table(
     "enrollment_activation_code",

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, exists, func, insert, select, update
 from carnet.audit.service import EventTag, Outcome
 from carnet.core.actor import Actor
 from carnet.core.ids import new_id
-from carnet.enrollment import enrollment_codes, models
+from carnet.enrollment import models
 from carnet.enrollment import opposition_checks as checks
 from carnet.enrollment.campaigns import Wiring, minors_of
 from carnet.enrollment.errors import IdentityMismatch, OppositionWindowClosed
@@ -98,7 +98,7 @@ def oppose_children(
                 select(_o).where(_o.c.beneficiary_id == child.id, _o.c.withdrawn_at.is_(None))
             ).first()
             if found is not None:
-                receipts.append(_as_receipt(found._asdict(), repeated=True))
+                receipts.append(checks.receipt_from(found, repeated=True))
             continue
         if not child_window_open(
             db, holder_id=holder_id, child_id=child.id, status=child.status, now=now
@@ -128,7 +128,7 @@ def _record(
         if channel is OppositionChannel.PHONE
         else None,
         "opposed_at": now,
-        "reference": f"OPP-{enrollment_codes.new_code()}",
+        "reference": checks.new_reference(),
         "dmp_merge_refused": True,
         "withdrawn_at": None,
     }
@@ -158,7 +158,7 @@ def _record(
             entity=entity,
             detail={"channel": channel.value},
         )
-    return _as_receipt(row)
+    return checks.receipt_from(row)
 
 
 def withdraw(db: Connection, *, child_id: str, now: datetime) -> None:
@@ -167,18 +167,6 @@ def withdraw(db: Connection, *, child_id: str, now: datetime) -> None:
         update(_o)
         .where(_o.c.beneficiary_id == child_id, _o.c.withdrawn_at.is_(None))
         .values(withdrawn_at=now)
-    )
-
-
-def _as_receipt(values: dict[str, Any], *, repeated: bool = False) -> OppositionReceipt:
-    return OppositionReceipt(
-        reference=values["reference"],
-        beneficiary_id=values["beneficiary_id"],
-        channel=OppositionChannel(values["channel"]),
-        opposed_at=values["opposed_at"],
-        operator=values["operator"],
-        dmp_merge_refused=bool(values["dmp_merge_refused"]),
-        repeated=repeated,
     )
 
 

@@ -30,7 +30,7 @@ import contextlib
 import dataclasses
 import hmac
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert, select, update
@@ -39,7 +39,7 @@ from carnet.audit.service import EventTag, Outcome
 from carnet.core.actor import ANONYMOUS, Actor, ActorKind
 from carnet.core.errors import InvalidInput, NotFound
 from carnet.core.ids import new_id
-from carnet.enrollment import child_opposition, enrollment_codes, models, space_requests
+from carnet.enrollment import child_opposition, models, space_requests
 from carnet.enrollment import opposition_checks as checks
 from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.errors import (
@@ -204,14 +204,14 @@ class Oppositions:
         row = db.execute(select(_o).where(_o.c.reference == reference.strip().upper()[:24])).first()
         if row is None or row.withdrawn_at is not None:
             raise NotFound("no opposition in force under this reference")
-        return _receipt(row)
+        return checks.receipt_from(row)
 
     def receipt_for(self, db: Connection, *, beneficiary_id: str) -> OppositionReceipt | None:
         """The opposition in force of ``beneficiary_id`` (the console shows it), or None."""
         row = db.execute(
             select(_o).where(_o.c.beneficiary_id == beneficiary_id, _o.c.withdrawn_at.is_(None))
         ).first()
-        return None if row is None else _receipt(row)
+        return None if row is None else checks.receipt_from(row)
 
     def proof_pdf(self, db: Connection, *, actor: Actor, receipt: OppositionReceipt | str) -> bytes:
         """The PDF proof of the opposition ``receipt`` (or its reference), audited with
@@ -357,7 +357,7 @@ class Oppositions:
             if channel.value == "phone"
             else None,
             "opposed_at": now,
-            "reference": new_reference(),
+            "reference": checks.new_reference(),
             "dmp_merge_refused": True,
             "withdrawn_at": None,
         }
@@ -374,7 +374,7 @@ class Oppositions:
             .where(codes.c.beneficiary_id == person.id, codes.c.used_at.is_(None))
             .values(used_at=now)
         )
-        receipt = _receipt(row)
+        receipt = checks.receipt_from(row)
         self._confirm(db, person, receipt)
         checks.audit(
             db,
@@ -422,7 +422,7 @@ class Oppositions:
             patient_id=person_id,
             reason="repeated",
         )
-        return _receipt(row, repeated=True)
+        return checks.receipt_from(row, repeated=True)
 
     def _confirm(self, db: Connection, person: checks.Person, receipt: OppositionReceipt) -> None:
         if not person.entry.email:
@@ -450,22 +450,3 @@ class Oppositions:
 
 _RECORD: Final = EventTag.ENROLLMENT_OPPOSITION_RECORD
 _PROOF: Final = EventTag.ENROLLMENT_OPPOSITION_PROOF
-
-
-def new_reference() -> str:
-    """A public receipt reference, ``OPP-XXXX-XXXX-XXXX``: random (about 59 bits), from the
-    activation codes' alphabet without look-alikes, read aloud on the phone without doubt."""
-    return f"OPP-{enrollment_codes.new_code()}"
-
-
-def _receipt(row: Any, *, repeated: bool = False) -> OppositionReceipt:
-    values = row if isinstance(row, dict) else dict(row._asdict())
-    return OppositionReceipt(
-        reference=values["reference"],
-        beneficiary_id=values["beneficiary_id"],
-        channel=OppositionChannel(values["channel"]),
-        opposed_at=values["opposed_at"],
-        operator=values["operator"],
-        dmp_merge_refused=bool(values["dmp_merge_refused"]),
-        repeated=repeated,
-    )

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, exists, func, select
@@ -27,7 +28,12 @@ from carnet.enrollment import enrollment_codes, models
 from carnet.enrollment.campaigns import Wiring
 from carnet.enrollment.errors import IdentityMismatch, InvalidNir, TooManyTries
 from carnet.enrollment.registry_apply import NIR_DOMAIN, open_entry
-from carnet.enrollment.schemas import BeneficiaryStatus, RegistryEntry
+from carnet.enrollment.schemas import (
+    BeneficiaryStatus,
+    OppositionChannel,
+    OppositionReceipt,
+    RegistryEntry,
+)
 from carnet.enrollment.throttle import Throttle
 from carnet.identity import service as identity_service
 from carnet.storage.service import Storage, join_data_key
@@ -247,3 +253,23 @@ def entry_of(db: Connection, storage: Storage, beneficiary_id: str) -> RegistryE
     if entry is None:
         raise NotFound("no opposition in force under this reference")
     return entry
+
+
+def new_reference() -> str:
+    """A public receipt reference, ``OPP-XXXX-XXXX-XXXX``: random (about 59 bits), from the
+    activation codes' alphabet without look-alikes, read aloud on the phone without doubt."""
+    return f"OPP-{enrollment_codes.new_code()}"
+
+
+def receipt_from(row: Any, *, repeated: bool = False) -> OppositionReceipt:
+    """The receipt of an ``enrollment_opposition`` row (a Row or its mapping)."""
+    values = row if isinstance(row, dict) else dict(row._asdict())
+    return OppositionReceipt(
+        reference=values["reference"],
+        beneficiary_id=values["beneficiary_id"],
+        channel=OppositionChannel(values["channel"]),
+        opposed_at=values["opposed_at"],
+        operator=values["operator"],
+        dmp_merge_refused=bool(values["dmp_merge_refused"]),
+        repeated=repeated,
+    )

@@ -5,39 +5,23 @@ compactions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
-from tests.conftest import make_settings
 from tests.enrollment.conftest import write_file
 from tests.enrollment.test_campaigns import Row, holders, rows, run_jobs, start
+from tests.enrollment.test_console import rt
 from tests.enrollment.test_opposition import by_phone
 
 from carnet.core.clock import FrozenClock
 from carnet.enrollment import models, tally
 from carnet.enrollment import service as enrollment_service
-from carnet.runtime import Runtime, build_runtime
+from carnet.runtime import Runtime
 
-__all__ = ["rows"]  # the fixture, shared with test_campaigns
+__all__ = ["rows", "rt"]  # the fixtures: test_campaigns's registry on test_console's runtime
+# (an https base URL: printed letters link to it)
 _b = models.beneficiary
-
-
-@pytest.fixture
-def rt(fresh_database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    """As test_campaigns's, with an https base URL (letters print links to it)."""
-    settings = make_settings(
-        fresh_database_url,
-        tmp_path / "var",
-        public_base_url="https://carnet.example.fr",
-        enrollment={"campaign_batch": 3},
-    )
-    clock = FrozenClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
-    runtime = build_runtime(settings, clock=clock, configure_logs=False)
-    yield runtime
-    runtime.close()
 
 
 def live_counts(rt: Runtime) -> dict[tuple[str, str], int]:

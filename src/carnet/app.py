@@ -211,6 +211,8 @@ def create_app(runtime: Runtime | None = None) -> ASGIApp:
             transaction=rt.transaction,
             federation=federation,
             enrollment=rt.enrollment,
+            record=rt.record,
+            jobs=rt.jobs,
         ),
     )
 

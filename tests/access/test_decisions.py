@@ -15,6 +15,12 @@ SYSTEM_OBS = AccessContext(
     actor=Actor(ActorKind.SYSTEM, "c2"), scopes=ScopeSet.parse("system/Observation.cruds")
 )
 PRO = AccessContext(actor=Actor(ActorKind.PROFESSIONAL, "rpps"))
+PARENT = AccessContext(actor=Actor(ActorKind.REPRESENTATIVE, "parent"), patient_id="p1")
+HIDDEN_FROM_PATIENT = ResourceFacts("DocumentReference", "p1", frozenset({"INVISIBLE_PATIENT"}))
+HIDDEN_FROM_PARENTS = ResourceFacts(
+    "DocumentReference", "p1", frozenset({"INVISIBLE_REPRESENTANTS_LEGAUX"})
+)
+MASKED = ResourceFacts("DocumentReference", "p1", frozenset({"MASQUE_PS"}))
 OWN = ResourceFacts("Observation", "p1")
 OTHER = ResourceFacts("Observation", "p2")
 DIRECTORY = ResourceFacts("Practitioner", None)
@@ -26,7 +32,17 @@ DIRECTORY = ResourceFacts("Practitioner", None)
         (PATIENT, Action.READ, OWN, True),
         (PATIENT, Action.SEARCH, OWN, True),
         (PATIENT, Action.READ, OTHER, False),
-        (PATIENT, Action.UPDATE, OWN, False),
+        (PATIENT, Action.UPDATE, OWN, True),
+        (PATIENT, Action.CREATE, OTHER, False),
+        (PATIENT, Action.DELETE, OWN, True),
+        (PATIENT, Action.READ, HIDDEN_FROM_PATIENT, False),
+        (PATIENT, Action.READ, HIDDEN_FROM_PARENTS, True),
+        (PATIENT, Action.READ, MASKED, True),
+        (PARENT, Action.READ, OWN, True),
+        (PARENT, Action.CREATE, OWN, True),
+        (PARENT, Action.READ, OTHER, False),
+        (PARENT, Action.READ, HIDDEN_FROM_PATIENT, False),
+        (PARENT, Action.READ, HIDDEN_FROM_PARENTS, False),
         (PATIENT, Action.READ, DIRECTORY, False),
         (SYSTEM_RS, Action.READ, OTHER, True),
         (SYSTEM_RS, Action.READ, DIRECTORY, True),

@@ -45,6 +45,9 @@ class ResourceFacts:
     resource_type: str
     patient_id: str | None
     """The compartment owner, or None for resources outside every patient compartment."""
+    security: frozenset[str] = frozenset()
+    """The resource's ``meta.security`` codes (visibility labels such as ``INVISIBLE_PATIENT``);
+    empty when the caller decides before reading the resource (a type-level check)."""
 
 
 @dataclass(frozen=True, slots=True)

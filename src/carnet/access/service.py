@@ -32,19 +32,25 @@ __all__ = [
     "search_scope",
 ]
 
-_PATIENT_ACTIONS = frozenset({Action.READ, Action.SEARCH})
+INVISIBLE_PATIENT = "INVISIBLE_PATIENT"
+"""A professional's document held back from the patient until its author releases it."""
+INVISIBLE_REPRESENTANTS_LEGAUX = "INVISIBLE_REPRESENTANTS_LEGAUX"
+"""A minor's document hidden from their legal representatives (confidential care)."""
+
+_OWN_SPACE_KINDS = frozenset({ActorKind.PATIENT, ActorKind.REPRESENTATIVE, ActorKind.CAREGIVER})
 
 
 def decide(ctx: AccessContext, action: Action, facts: ResourceFacts) -> Decision:
     """May ``ctx`` perform ``action`` on the resource described by ``facts``?
 
-    For now: a patient reads their own compartment; a system client acts within its scopes;
-    everything else is refused. The professional, representative and caregiver rules arrive
-    with the access-rules issue and slot in here.
+    For now: a patient (or their representative or caregiver) reads and writes in the space
+    they act in, except what its visibility labels hold back from them; a system client acts
+        within its scopes; everything else is refused. The professionals' rules arrive with the
+    access-rules issue and slot in here.
     """
     kind = ctx.actor.kind
-    if kind is ActorKind.PATIENT:
-        return _decide_patient(ctx, action, facts)
+    if kind in _OWN_SPACE_KINDS:
+        return _decide_own_space(ctx, facts)
     if kind is ActorKind.SYSTEM:
         if ctx.scopes.permits("system", facts.resource_type, action.value):
             return Decision(allowed=True, rule="system-scope")
@@ -52,14 +58,36 @@ def decide(ctx: AccessContext, action: Action, facts: ResourceFacts) -> Decision
     return Decision(allowed=False, rule="no-rule-for-actor")
 
 
-def _decide_patient(ctx: AccessContext, action: Action, facts: ResourceFacts) -> Decision:
+def _decide_own_space(ctx: AccessContext, facts: ResourceFacts) -> Decision:
+    """The holder, or someone acting for them, in the space they act in: every action.
+
+    The space is theirs: they read and write in it (what may be changed or deleted in a
+    professional's document is the documents area's rule, above this one). What they may not
+    see is what its author or the law holds back (``_held_back``).
+    """
     if ctx.patient_id is None:
         return Decision(allowed=False, rule="patient-without-compartment")
     if facts.patient_id != ctx.patient_id:
         return Decision(allowed=False, rule="patient-other-compartment")
-    if action not in _PATIENT_ACTIONS:
-        return Decision(allowed=False, rule="patient-read-only")
+    held_back = _held_back(ctx, facts)
+    if held_back is not None:
+        return Decision(allowed=False, rule=held_back)
+    if ctx.actor.kind is ActorKind.CAREGIVER:
+        return Decision(allowed=True, rule="caregiver-of-space")
+    if ctx.actor.kind is ActorKind.REPRESENTATIVE:
+        return Decision(allowed=True, rule="representative-of-space")
     return Decision(allowed=True, rule="patient-own-compartment")
+
+
+def _held_back(ctx: AccessContext, facts: ResourceFacts) -> str | None:
+    """The label that hides the resource from this actor, if any: ``INVISIBLE_PATIENT`` from
+    everyone on the patient's side, ``INVISIBLE_REPRESENTANTS_LEGAUX`` from those acting for
+    the holder."""
+    if INVISIBLE_PATIENT in facts.security:
+        return "invisible-to-patient"
+    if ctx.actor.kind is not ActorKind.PATIENT and INVISIBLE_REPRESENTANTS_LEGAUX in facts.security:
+        return "invisible-to-representatives"
+    return None
 
 
 def search_scope(ctx: AccessContext, resource_type: str) -> SearchScope:
@@ -69,7 +97,7 @@ def search_scope(ctx: AccessContext, resource_type: str) -> SearchScope:
         if ctx.scopes.permits("system", resource_type, Action.SEARCH.value):
             return SearchScope(everything=True, rule="system-scope")
         return SearchScope(rule="system-scope-missing")
-    if kind is ActorKind.PATIENT and ctx.patient_id is not None:
+    if kind in _OWN_SPACE_KINDS and ctx.patient_id is not None:
         return SearchScope(patient_ids=frozenset({ctx.patient_id}), rule="patient-own-compartment")
     return SearchScope(rule="no-rule-for-actor")
 

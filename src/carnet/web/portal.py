@@ -26,6 +26,15 @@ from carnet.web.enrollment import activation as enrollment_activation
 from carnet.web.enrollment import closure as enrollment_closure
 from carnet.web.enrollment import families as enrollment_families
 from carnet.web.enrollment import opposition as enrollment_opposition
+from carnet.web.patient import circle as patient_circle
+from carnet.web.patient import documents as patient_documents
+from carnet.web.patient import measures as patient_measures
+from carnet.web.patient import medical_profile as patient_medical_profile
+from carnet.web.patient import my_data as patient_my_data
+from carnet.web.patient import notifications as patient_notifications
+from carnet.web.patient import search as patient_search
+from carnet.web.patient import summary as patient_summary
+from carnet.web.patient import vaccinations as patient_vaccinations
 from carnet.web.patient import views as patient_views
 from carnet.web.pro import views as pro_views
 from carnet.web.rendering import Portal, PortalDeps
@@ -43,6 +52,15 @@ def install_portal(app: FastAPI, deps: PortalDeps) -> Portal:
         app.include_router(federation.build_router(portal, deps.federation))
     for router in (
         patient_views.build_router(portal),
+        patient_documents.build_router(portal),
+        patient_search.build_router(portal),
+        patient_medical_profile.build_router(portal),
+        patient_measures.build_router(portal),
+        patient_vaccinations.build_router(portal),
+        patient_circle.build_router(portal),
+        patient_summary.build_router(portal),
+        patient_notifications.build_router(portal),
+        patient_my_data.build_router(portal),
         pages.build_router(portal),
         pro_views.build_router(portal),
         admin_views.build_router(portal),

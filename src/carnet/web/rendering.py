@@ -26,6 +26,8 @@ from starlette.responses import HTMLResponse
 from carnet.enrollment.service import Enrollment
 from carnet.identity.accounts.context import Transaction
 from carnet.identity.accounts.service import Accounts, CurrentSession
+from carnet.jobs.service import JobQueue
+from carnet.record.service import Record
 from carnet.web import shell as shell_
 from carnet.web.assets import Assets, find_assets
 from carnet.web.config import PortalSettings
@@ -60,6 +62,10 @@ class PortalDeps:
     transaction: Transaction | None = None
     enrollment: Enrollment | None = None
     """Opening and closing spaces: activation, opposition, families, the operators' console."""
+    record: Record | None = None
+    """The health record (the patient's pages reach it through ``web.patient.space``)."""
+    jobs: JobQueue | None = None
+    """The outbox, for the patient's pages whose work runs after commit (archives, notices)."""
 
 
 _T = TypeVar("_T")

@@ -40,6 +40,12 @@ class ProfileChoice:
 NAVIGATION: dict[Area, tuple[NavItem, ...]] = {
     "patient": (
         NavItem(N_("Accueil"), "/"),
+        NavItem(N_("Documents"), "/documents"),
+        NavItem(N_("Profil médical"), "/profil-medical"),
+        NavItem(N_("Mesures"), "/mesures"),
+        NavItem(N_("Vaccinations"), "/vaccinations"),
+        NavItem(N_("Entourage et volontés"), "/volontes"),
+        NavItem(N_("Notifications"), "/notifications"),
         NavItem(N_("Langue"), "/preferences"),
     ),
     "pro": (NavItem(N_("Espace professionnel"), "/pro"),),

@@ -116,8 +116,9 @@ def test_patient_sees_own_compartment_and_nothing_else(rt: Runtime, db: Connecti
     with pytest.raises(WriteRefused):
         as_alice.update("Observation", bobs_obs.id, {**observation(bob["id"]), "id": bobs_obs.id})
     with pytest.raises(WriteRefused):
-        as_alice.create(observation(alice["id"]))  # patients do not write yet
-    assert _audit(db, alice["id"])[-1] == ("record:resource:create", "refused")
+        as_alice.create(observation(bob["id"]))  # never into someone else's space
+    assert _audit(db, bob["id"])[-1] == ("record:resource:create", "refused")
+    assert as_alice.create(observation(alice["id"])).patient_id == alice["id"]  # her own space
 
 
 def test_scopes_limit_a_system_client(rt: Runtime, db: Connection) -> None:

@@ -66,6 +66,9 @@ class SearchScope:
     include_shared: bool = False
     """Whether resources outside every compartment (directory, terminology) may be returned."""
     rule: str = ""
+    hidden: frozenset[str] = frozenset()
+    """Visibility labels (``meta.security`` codes) that hide a resource from this actor: the
+    search leaves out rows carrying any of them, in SQL, so that totals never count them."""
 
     @property
     def nothing(self) -> bool:

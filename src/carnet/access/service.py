@@ -37,6 +37,8 @@ INVISIBLE_PATIENT = "INVISIBLE_PATIENT"
 INVISIBLE_REPRESENTANTS_LEGAUX = "INVISIBLE_REPRESENTANTS_LEGAUX"
 """A minor's document hidden from their legal representatives (confidential care)."""
 
+_HIDDEN_FROM_HOLDER = frozenset({INVISIBLE_PATIENT})
+_HIDDEN_FROM_OTHERS = frozenset({INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX})
 _OWN_SPACE_KINDS = frozenset({ActorKind.PATIENT, ActorKind.REPRESENTATIVE, ActorKind.CAREGIVER})
 
 
@@ -98,7 +100,11 @@ def search_scope(ctx: AccessContext, resource_type: str) -> SearchScope:
             return SearchScope(everything=True, rule="system-scope")
         return SearchScope(rule="system-scope-missing")
     if kind in _OWN_SPACE_KINDS and ctx.patient_id is not None:
-        return SearchScope(patient_ids=frozenset({ctx.patient_id}), rule="patient-own-compartment")
+        return SearchScope(
+            patient_ids=frozenset({ctx.patient_id}),
+            rule="patient-own-compartment",
+            hidden=_HIDDEN_FROM_HOLDER if kind is ActorKind.PATIENT else _HIDDEN_FROM_OTHERS,
+        )
     return SearchScope(rule="no-rule-for-actor")
 
 

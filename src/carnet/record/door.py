@@ -21,6 +21,7 @@ from carnet.audit.schemas import AuditRecord
 from carnet.audit.tags import EventTag, Outcome
 from carnet.core.errors import ClientError, Gone, InvalidInput, NotFound
 from carnet.record.errors import UnknownResourceType, WriteRefused
+from carnet.record.labels import labels_of
 
 if TYPE_CHECKING:
     from carnet.record.service import Record
@@ -39,6 +40,7 @@ class RepositoryBase:
         self._record = record
         self._db = db
         self.ctx = ctx
+        self._read_decisions: dict[tuple[str, str | None, int], bool] = {}
         self._audit_buffer: list[AuditRecord] | None = None
         """While set (inside a transaction bundle), audit records are kept here instead of
         being written: the bundle writes them grouped, or only its failures if it rolls back."""
@@ -55,6 +57,17 @@ class RepositoryBase:
             for t in types
             if access_service.decide(self.ctx, Action.READ, ResourceFacts(t, patient_id)).allowed
         ]
+
+    def _may_read(self, resource_type: str, patient_id: str | None, held: int) -> bool:
+        """The read decision for a stored row: its type, owner and visibility labels (pure, so
+        decided once per combination within the request)."""
+        kind = (resource_type, patient_id, held)
+        allowed = self._read_decisions.get(kind)
+        if allowed is None:
+            facts = ResourceFacts(resource_type, patient_id, labels_of(held))
+            allowed = access_service.decide(self.ctx, Action.READ, facts).allowed
+            self._read_decisions[kind] = allowed
+        return allowed
 
     def _refuse(
         self,

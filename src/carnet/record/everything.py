@@ -23,6 +23,7 @@ from carnet.audit.tags import EventTag, Outcome
 from carnet.record import scan_rows, store
 from carnet.record.door import Detail, RepositoryBase, sealing_context
 from carnet.record.errors import InvalidCursor, ResourceDeleted, ResourceNotFound
+from carnet.record.labels import labels_of
 from carnet.record.schemas import ScanEntry, ScanPage, StoredResource
 from carnet.storage.errors import DataKeyDestroyed
 from carnet.storage.service import SYSTEM_OWNER, DataKey
@@ -164,7 +165,7 @@ class Everything(RepositoryBase):
         row = store.current(self._db, "Patient", patient_id)
         if row is None:
             self._refuse(tag, ResourceNotFound(), None, entity)
-        facts = ResourceFacts(resource_type="Patient", patient_id=row.patient_id)
+        facts = ResourceFacts("Patient", row.patient_id, labels_of(row.held))
         decision = access_service.decide(self.ctx, Action.READ, facts)
         if not decision.allowed:
             self._refuse(tag, ResourceNotFound(), row.patient_id, entity, refused_by=decision.rule)
@@ -187,9 +188,11 @@ class Everything(RepositoryBase):
         if seen is not None:
             bodies = seen
         else:
+            # Only what the actor may read leads to the shared resources it references.
             bodies = (
                 key.open(r.body, sealing_context(r.resource_type, r.id, r.version))
                 for r in scan_rows.compartment_bodies(self._db, patient_id, own_types)
+                if self._may_read(r.resource_type, patient_id, r.held)
             )
         targets: dict[str, set[str]] = defaultdict(set)
         shared_types = set(self._readable_types(wanted, None))
@@ -211,15 +214,11 @@ class Everything(RepositoryBase):
     def _open_scan_rows(self, rows: Sequence[store.AnyRow], key: DataKey) -> list[StoredResource]:
         """The rows the actor may read, opened with ``key`` (refused ones skipped silently)."""
         opened = []
-        decisions: dict[tuple[str, str | None], bool] = {}  # pure: decided once per kind
-        for _, resource_type, resource_id, patient_id, version, updated, _, body, blob in rows:
-            allowed = decisions.get((resource_type, patient_id))
-            if allowed is None:
-                facts = ResourceFacts(resource_type=resource_type, patient_id=patient_id)
-                allowed = access_service.decide(self.ctx, Action.READ, facts).allowed
-                decisions[resource_type, patient_id] = allowed
-            if not allowed:
+        for row in rows:
+            resource_type, resource_id, patient_id = row.resource_type, row.id, row.patient_id
+            if not self._may_read(resource_type, patient_id, row.held):
                 continue
+            version, updated, body, blob = row.version, row.last_updated, row.body, row.blob_id
             plain = key.open(body, sealing_context(resource_type, resource_id, version))
             if blob is not None:
                 plain = self._with_blob(plain, key.owner_id, blob)

@@ -19,8 +19,6 @@ from datetime import datetime
 
 import orjson
 
-from carnet.access import service as access_service
-from carnet.access.schemas import Action, ResourceFacts
 from carnet.core.ids import new_id
 from carnet.record import scan_rows
 from carnet.record.door import RepositoryBase, sealing_context
@@ -36,14 +34,10 @@ _BINARY_CONTEXT = b"export/"
 
 
 class ExportSteps(RepositoryBase):
-    _export_decisions: dict[tuple[str, str | None], bool]
-
     def _export_step(
         self, key_owner: str, at: datetime, plan: Plan, progress: Progress, policy: ExportPolicy
     ) -> bool:
         """Export the next stretch into ``progress``; True once every segment is done."""
-        # Decisions are pure functions of (type, compartment) here: decided once a step each.
-        self._export_decisions = {}
         writer = PartWriter()
         current: str | None = None
         budget = STEP_ROWS
@@ -142,12 +136,7 @@ class ExportSteps(RepositoryBase):
                 )
         elif row.deleted:
             return
-        allowed = self._export_decisions.get((resource_type, patient_id))
-        if allowed is None:
-            facts = ResourceFacts(resource_type=resource_type, patient_id=patient_id)
-            allowed = access_service.decide(self.ctx, Action.READ, facts).allowed
-            self._export_decisions[resource_type, patient_id] = allowed
-        if not allowed:
+        if not self._may_read(resource_type, patient_id, row.held):
             return  # refused: skipped silently, never counted
         if erased:
             progress.erased[resource_type] = progress.erased.get(resource_type, 0) + 1

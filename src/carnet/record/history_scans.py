@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from carnet.access import service as access_service
-from carnet.access.schemas import Action, ResourceFacts
 from carnet.audit.tags import EventTag, Outcome
 from carnet.record import scan_rows, store
 from carnet.record.door import Detail, RepositoryBase, sealing_context
@@ -110,8 +108,7 @@ class HistoryScans(RepositoryBase):
         return HistoryPage(entries=tuple(e for _, e in entries), next_cursor=next_cursor)
 
     def _scan_history_entry(self, row: store.AnyRow) -> HistoryEntry | None:
-        facts = ResourceFacts(resource_type=row.resource_type, patient_id=row.patient_id)
-        if not access_service.decide(self.ctx, Action.READ, facts).allowed:
+        if not self._may_read(row.resource_type, row.patient_id, row.held):
             return None
         method: Literal["POST", "PUT", "DELETE"] = (
             "DELETE" if row.deleted else ("POST" if row.version == 1 else "PUT")

@@ -40,6 +40,8 @@ resource = Table(
     Column("body", LargeBinary, nullable=True),  # NULL for a deletion
     Column("blob_id", String(36), nullable=True),  # a Binary's content, in the blob store
     Column("indexed", Integer, nullable=False),  # bit set of the index tables holding rows
+    # bit set of the current version's visibility labels (record.labels): decided on unread
+    Column("held", Integer, nullable=False, server_default="0"),
     # hashes.reference_hash(type, id): what reference index rows point at, so that chains,
     # _has, _include and _list join references to resources without the text of either.
     Column("ref_hash", BigInteger, nullable=False),

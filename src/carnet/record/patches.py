@@ -24,6 +24,7 @@ from carnet.record.errors import (
     VersionMismatch,
 )
 from carnet.record.json_patch import apply_patch
+from carnet.record.labels import labels_of
 from carnet.record.reads import Reads
 from carnet.record.schemas import WriteOutcome
 from carnet.record.writes import Writes
@@ -51,7 +52,7 @@ class Patches(Reads, Writes):
             entity = f"{resource_type}/{resource_id}"
             if row is None:
                 raise Failure(ResourceNotFound(), None, entity, Outcome.NOT_FOUND)
-            facts = ResourceFacts(resource_type=resource_type, patient_id=row.patient_id)
+            facts = ResourceFacts(resource_type, row.patient_id, labels_of(row.held))
             seen = access_service.decide(self.ctx, Action.READ, facts)
             if not seen.allowed:
                 # What the caller cannot see looks absent, as on a read.

@@ -12,6 +12,7 @@ from carnet.audit.tags import EventTag, Outcome
 from carnet.record import store
 from carnet.record.door import RepositoryBase, sealing_context
 from carnet.record.errors import InvalidCursor, ResourceDeleted, ResourceNotFound
+from carnet.record.labels import labels_of
 from carnet.record.schemas import HistoryEntry, HistoryPage, StoredResource
 from carnet.storage.errors import DataKeyDestroyed
 from carnet.storage.service import SYSTEM_OWNER, DataKey
@@ -122,7 +123,7 @@ class Reads(RepositoryBase):
         same error whether the resource is absent or refused."""
         if row is None:
             self._refuse(tag, ResourceNotFound(), None, entity)
-        facts = ResourceFacts(resource_type=resource_type, patient_id=row.patient_id)
+        facts = ResourceFacts(resource_type, row.patient_id, labels_of(row.held))
         decision = access_service.decide(self.ctx, Action.READ, facts)
         if not decision.allowed:
             self._refuse(tag, ResourceNotFound(), row.patient_id, entity, refused_by=decision.rule)

@@ -58,6 +58,7 @@ _ROW_COLUMNS = (
     _R.c.deleted,
     _R.c.body,
     _R.c.blob_id,
+    _R.c.held,
 )
 
 
@@ -115,7 +116,7 @@ def compartment_page(
 
 
 _COMPARTMENT_BODIES = (
-    select(_R.c.resource_type, _R.c.id, _R.c.version, _R.c.body, _R.c.blob_id)
+    select(_R.c.resource_type, _R.c.id, _R.c.version, _R.c.body, _R.c.blob_id, _R.c.held)
     .where(_R.c.patient_id == bindparam("patient_id"))
     .where(_R.c.deleted == false())
     .where(_R.c.resource_type.in_(bindparam("types", expanding=True)))
@@ -168,6 +169,7 @@ def _history_page(
             _V.c.deleted,
             _V.c.body,
             _V.c.blob_id,
+            _R.c.held,
             *_VERSION_KEY_COLUMNS,
         ).select_from(_VERSION_WITH_KEY)
         table = _V

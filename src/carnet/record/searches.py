@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from carnet.access import service as access_service
-from carnet.access.schemas import Action, ResourceFacts, SearchScope
+from carnet.access.schemas import SearchScope
 from carnet.audit.tags import EventTag, Outcome
 from carnet.core.errors import ClientError
 from carnet.record import store
@@ -249,11 +249,7 @@ class Searches(RepositoryBase):
         sources = [(by_reference[m.reference], m.resource_type, m.id) for m in matches]
         rows = store.rows_by_keys(self._db, included_keys(self._db, specs, sources))
         allowed = [
-            row
-            for row in rows
-            if access_service.decide(
-                self.ctx, Action.READ, ResourceFacts(row.resource_type, row.patient_id)
-            ).allowed
+            row for row in rows if self._may_read(row.resource_type, row.patient_id, row.held)
         ]
         return open_rows(self, allowed)
 

@@ -49,6 +49,7 @@ _CURRENT_COLUMNS = (
     models.resource.c.body,
     models.resource.c.blob_id,
     models.resource.c.indexed,
+    models.resource.c.held,
 )
 _TABLE_BITS = {name: 1 << bit for bit, name in enumerate(models.INDEX_TABLES)}
 
@@ -87,6 +88,7 @@ _REPLACE_CURRENT = (
         deleted=bindparam("deleted"),
         body=bindparam("body"),
         blob_id=bindparam("blob_id"),
+        held=bindparam("held"),
     )
 )
 _ARCHIVE = insert(models.resource_version)
@@ -114,6 +116,8 @@ class NewVersion:
     deleted: bool
     body: bytes | None
     blob_id: str | None
+    held: int = 0
+    """The version's visibility labels (``labels.held_bits``); a deletion keeps the last."""
 
 
 def current(db: Connection, resource_type: str, resource_id: str) -> AnyRow | None:
@@ -240,6 +244,7 @@ def _first_row(
         "deleted": new.deleted,
         "body": new.body,
         "blob_id": new.blob_id,
+        "held": new.held,
         "indexed": indexed,
         "ref_hash": reference_hash(resource_type, resource_id),
     }
@@ -262,6 +267,7 @@ def replace(db: Connection, old: AnyRow, new: NewVersion) -> bool:
             "deleted": new.deleted,
             "body": new.body,
             "blob_id": new.blob_id,
+            "held": new.held,
         },
     ).rowcount
     if changed != 1:

@@ -31,6 +31,7 @@ from carnet.record.errors import (
     VersionConflict,
     VersionMismatch,
 )
+from carnet.record.labels import held_bits, labels_of
 from carnet.record.prepared import PreparedWrite
 from carnet.record.schemas import DeleteOutcome, StoredResource, WriteOutcome
 from carnet.storage.errors import DataKeyDestroyed
@@ -106,6 +107,7 @@ class Writes(RepositoryBase):
                 deleted=True,
                 body=None,
                 blob_id=None,
+                held=row.held,
             )
             if not store.replace(self._db, row, new):
                 raise VersionConflict
@@ -151,7 +153,10 @@ class Writes(RepositoryBase):
         entity = f"{resource_type}/{resource_id}"
         owner = self._owner(resource_type, resource_id, prepared)
         action = Action.CREATE if row is None else Action.UPDATE
-        facts = ResourceFacts(resource_type=resource_type, patient_id=owner)
+        # Decided on the labels the new version will carry: nobody writes what they could not
+        # then read (a holder cannot hide a document from themselves).
+        held = held_bits(prepared.resource)
+        facts = ResourceFacts(resource_type, owner, labels_of(held))
         decision = access_service.decide(self.ctx, action, facts)
         if not decision.allowed:
             raise Failure.refused(owner, entity, decision.rule)
@@ -181,6 +186,7 @@ class Writes(RepositoryBase):
             deleted=False,
             body=data_key.seal(plain, sealing_context(resource_type, resource_id, version)),
             blob_id=blob_id,
+            held=held,
         )
         return Staged(resource_type, resource_id, owner, new, plain)
 
@@ -242,7 +248,7 @@ class Writes(RepositoryBase):
     def _require_writable(
         self, resource_type: str, resource_id: str, row: store.AnyRow, action: Action
     ) -> None:
-        facts = ResourceFacts(resource_type=resource_type, patient_id=row.patient_id)
+        facts = ResourceFacts(resource_type, row.patient_id, labels_of(row.held))
         entity = f"{resource_type}/{resource_id}"
         read = access_service.decide(self.ctx, Action.READ, facts)
         if not read.allowed:

@@ -15,10 +15,21 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, FromClause, and_, false, func, select, true
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    FromClause,
+    and_,
+    false,
+    func,
+    literal,
+    select,
+    true,
+)
 
 from carnet.access.schemas import SearchScope
 from carnet.record import models, store
+from carnet.record.labels import bits_of
 from carnet.record.search.binding import Binder, StatementCache
 from carnet.record.search.compile import Clause, Context, where
 from carnet.record.search.model import Chain, Has, InList, ParsedSearch
@@ -134,7 +145,8 @@ def _bind_scope(binder: Binder, resource_type: str, scoping: Scoping) -> Hashabl
     keys = scoping.keys_of(resource_type)
     if keys is not None:
         binder.fixed(f"keys_{resource_type}", keys, expanding=True)
-    return ("patients", bool(scope.patient_ids), scope.include_shared, keys is not None)
+    hidden = bits_of(scope.hidden)
+    return ("patients", bool(scope.patient_ids), scope.include_shared, keys is not None, hidden)
 
 
 def _scope_clause(binder: Binder, resource_type: str, shape: Hashable, r: FromClause) -> Clause:
@@ -151,7 +163,13 @@ def _scope_clause(binder: Binder, resource_type: str, shape: Hashable, r: FromCl
         parts.append(r.c.patient_id.is_(None))
     if not parts:
         return false()
-    return parts[0] if len(parts) == 1 else parts[0] | parts[1]
+    scoped: Clause = parts[0] if len(parts) == 1 else parts[0] | parts[1]
+    hidden = shape[4]
+    if hidden:
+        # Rows labelled with what hides them from this actor are left out here, so that pages,
+        # totals and everything reached through chains never count them (record.labels).
+        scoped = and_(scoped, r.c.held.op("&")(literal(hidden)) == 0)
+    return scoped
 
 
 def run_page(

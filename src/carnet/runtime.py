@@ -26,8 +26,11 @@ from carnet.identity.accounts.service import Accounts
 from carnet.jobs.service import JobQueue, Worker
 from carnet.notify import service as notify_service
 from carnet.record.service import (
+    ARCHIVE_BUILD_JOB,
+    ARCHIVE_EXPIRE_JOB,
     EXPORT_EXPIRE_JOB,
     EXPORT_STEP_JOB,
+    Archives,
     ExportPolicy,
     Record,
     Repository,
@@ -175,6 +178,27 @@ def register_jobs(runtime: Runtime) -> None:
     runtime.jobs.register_periodic(
         EXPORT_EXPIRE_JOB, runtime.record.expire_exports, every=timedelta(minutes=15)
     )
+    archives = Archives(runtime.record)
+    runtime.jobs.register(ARCHIVE_BUILD_JOB, archives.build)
+    runtime.jobs.register_periodic(ARCHIVE_EXPIRE_JOB, archives.expire, every=timedelta(hours=1))
+    notify_service.register_inbox_jobs(
+        runtime.jobs,
+        contacts=_patient_contact(runtime.accounts),
+        portal_url=runtime.settings.public_base_url,
+    )
+
+
+def _patient_contact(accounts: Accounts) -> notify_service.ContactBook:
+    """The notification centre's e-mail address for a space: its holder's account's (a
+    child's space, without an account of its own, gets no e-mail)."""
+
+    def contact(db: Connection, patient_id: str) -> tuple[str, str] | None:
+        account_id = accounts.account_for_person(
+            db, person_kind="patient", person_id=patient_id, create=False
+        )
+        return None if account_id is None else accounts.account_contact(db, account_id=account_id)
+
+    return contact
 
 
 def _sweep(storage: Storage, db: Connection) -> None:

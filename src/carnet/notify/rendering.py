@@ -53,6 +53,8 @@ class Kind:
 
 
 KINDS: Final[dict[str, Kind]] = {
+    # "Something new is waiting": a link to the portal, nothing else (notify.inbox).
+    "inbox_news": Kind(frozenset({"link"}), links=frozenset({"link"})),
     "email_verification": Kind(
         frozenset({"code", "link", "expires_minutes"}), links=frozenset({"link"})
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +44,36 @@ class OutgoingSms:
 
     def __repr__(self) -> str:
         return f"OutgoingSms(kind={self.kind!r}, to=<hidden>)"
+
+
+# --- The notification centre (``inbox``, ``preferences``) ----------------------------------------
+
+INBOX_KINDS: tuple[str, ...] = ("new_document", "new_message", "reminder", "connected_app")
+"""What can be waiting for a person: a kind says only where to look, never what it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """One notification: its kind and the portal path where to look (no title, no health
+    data), when it arrived and when it was read (None: unread)."""
+
+    id: str
+    kind: str
+    link: str
+    created_at: datetime
+    read_at: datetime | None
+
+    @property
+    def unread(self) -> bool:
+        return self.read_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    """One page of a person's notifications, newest first, with their unread count."""
+
+    items: tuple[InboxItem, ...]
+    unread: int
+    total: int
+    page: int
+    pages: int

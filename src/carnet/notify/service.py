@@ -35,9 +35,29 @@ from carnet.notify.adapters.local import (
 from carnet.notify.adapters.smtp import SmtpEmailSender
 from carnet.notify.config import NotifySettings
 from carnet.notify.errors import InvalidRecipient
+from carnet.notify.inbox import DIGEST_JOB as INBOX_DIGEST_JOB
+from carnet.notify.inbox import (
+    INBOX_JOB,
+    ContactBook,
+    check_item,
+    inbox_page,
+    mark_all_read,
+    unread_count,
+)
+from carnet.notify.inbox import mark_read as mark_inbox_read
+from carnet.notify.inbox import post as post_to_inbox
+from carnet.notify.inbox import register_jobs as register_inbox_jobs
 from carnet.notify.ports import EmailSender, SmsSender
+from carnet.notify.preferences import email_choices, set_email_choices
 from carnet.notify.rendering import KINDS, LANGUAGES, Kind, Renderer, check_context, check_value
-from carnet.notify.schemas import BatchEmail, OutgoingEmail, OutgoingSms
+from carnet.notify.schemas import (
+    INBOX_KINDS,
+    BatchEmail,
+    InboxItem,
+    InboxPage,
+    OutgoingEmail,
+    OutgoingSms,
+)
 from carnet.notify.tasks import (
     EMAIL_BATCH_JOB,
     EMAIL_JOB,
@@ -50,21 +70,36 @@ from carnet.notify.tasks import (
 __all__ = [
     "EMAIL_BATCH_JOB",
     "EMAIL_JOB",
+    "INBOX_DIGEST_JOB",
+    "INBOX_JOB",
+    "INBOX_KINDS",
     "KINDS",
     "LANGUAGES",
     "SMS_JOB",
     "BatchEmail",
+    "ContactBook",
     "EmailSender",
+    "InboxItem",
+    "InboxPage",
     "Kind",
     "Notifier",
     "OutgoingEmail",
     "OutgoingSms",
     "Renderer",
     "SmsSender",
+    "check_item",
+    "email_choices",
+    "inbox_page",
     "is_email_address",
+    "mark_all_read",
+    "mark_inbox_read",
+    "post_to_inbox",
     "queue_email",
     "queue_emails",
     "queue_sms",
+    "register_inbox_jobs",
+    "set_email_choices",
+    "unread_count",
 ]
 
 # Deliberately plain: one @, no spaces or line breaks (header injection), a dotted domain.

@@ -20,6 +20,15 @@ from carnet.audit.service import AuditTrail
 from carnet.core.actor import CARNET
 from carnet.core.clock import Clock
 from carnet.jobs.service import JobQueue
+from carnet.record.archives import (
+    ARCHIVE_BUILD_JOB,
+    ARCHIVE_EXPIRE_JOB,
+    ArchiveDownload,
+    ArchiveInProgress,
+    ArchiveNotFound,
+    Archives,
+    ArchiveState,
+)
 from carnet.record.bundle_plan import BundlePlan, plan_bundle
 from carnet.record.definitions import Definitions, get_definitions
 from carnet.record.exports import EXPORT_STEP_JOB, export_requester
@@ -55,8 +64,15 @@ from carnet.record.validation import ResourceValidator
 from carnet.storage.service import Storage
 
 __all__ = [
+    "ARCHIVE_BUILD_JOB",
+    "ARCHIVE_EXPIRE_JOB",
     "EXPORT_EXPIRE_JOB",
     "EXPORT_STEP_JOB",
+    "ArchiveDownload",
+    "ArchiveInProgress",
+    "ArchiveNotFound",
+    "ArchiveState",
+    "Archives",
     "BundlePlan",
     "BundleResult",
     "DeleteOutcome",

@@ -46,6 +46,7 @@ NAVIGATION: dict[Area, tuple[NavItem, ...]] = {
         NavItem(N_("Vaccinations"), "/vaccinations"),
         NavItem(N_("Entourage et volontés"), "/volontes"),
         NavItem(N_("Notifications"), "/notifications"),
+        NavItem(N_("Mes données"), "/mes-donnees"),
         NavItem(N_("Langue"), "/preferences"),
     ),
     "pro": (NavItem(N_("Espace professionnel"), "/pro"),),

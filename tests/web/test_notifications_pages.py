@@ -110,3 +110,15 @@ def test_preferences_are_saved_and_a_bad_value_is_refused(client: TestClient, rt
 def test_signed_out_visitors_are_sent_to_sign_in(client: TestClient) -> None:
     response = client.get("/notifications", follow_redirects=False)
     assert response.status_code in {302, 303}
+
+
+def test_the_header_shows_how_many_notifications_are_unread(
+    client: TestClient, rt: Runtime
+) -> None:
+    holder = signed_in_holder(client, rt)
+    badge = '<span class="fr-badge fr-badge--sm fr-badge--new">'
+    assert badge not in client.get("/preferences").text
+    post_item(rt, holder.patient_id, "new_document", "/documents")
+    post_item(rt, holder.patient_id, "reminder", "/vaccinations")
+    page = client.get("/preferences").text
+    assert f'{badge}2<span class="fr-sr-only"> non lues</span></span>' in page

@@ -147,6 +147,7 @@ class Portal:
             "signed_in": isinstance(state.get("account_session"), CurrentSession)
             and state["account_session"].active,
             "profile_switch_action": shell_.PROFILE_SWITCH_ACTION,
+            "unread": int(state.get("unread_notifications") or 0),
             "assets": self.assets,
             "federation": shell_links(self.deps.federation, request),
         }

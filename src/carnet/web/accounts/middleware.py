@@ -15,12 +15,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from carnet.identity.accounts.context import Transaction
 from carnet.identity.accounts.service import Accounts, CurrentSession
+from carnet.notify import service as notify_service
 from carnet.web.accounts.cookies import SESSION, CookieSettings, cookie_name, is_secure
 from carnet.web.i18n import N_
 from carnet.web.shell import ProfileChoice
 
 STATE_SESSION = "account_session"
 STATE_EXPIRED = "session_expired"
+STATE_UNREAD = "unread_notifications"
 
 
 class SessionMiddleware:
@@ -45,7 +47,7 @@ class SessionMiddleware:
         if scope["type"] == "http" and not scope["path"].startswith(self.skip_prefixes):
             token = self._token(scope)
             if token:
-                current = await run_in_threadpool(self._load, token)
+                current, unread = await run_in_threadpool(self._load, token)
                 state = scope.setdefault("state", {})
                 if current is None:
                     state[STATE_EXPIRED] = True
@@ -53,6 +55,7 @@ class SessionMiddleware:
                     state["session_id"] = current.session_id
                     state[STATE_SESSION] = current
                     state["profiles"] = profile_choices(current)
+                    state[STATE_UNREAD] = unread
         await self.app(scope, receive, send)
 
     def _token(self, scope: Scope) -> str:
@@ -63,13 +66,19 @@ class SessionMiddleware:
                     return token
         return ""
 
-    def _load(self, token: str) -> CurrentSession | None:
+    def _load(self, token: str) -> tuple[CurrentSession | None, int]:
+        """The session, and the unread notifications of the space it acts in (the header's
+        badge), read in one transaction."""
+        unread = 0
         with self.transaction(readonly=True) as db:
             current = self.accounts.current(db, token=token)
+            space = current.patient_id or current.person_id if current is not None else None
+            if current is not None and current.active and current.kind == "patient" and space:
+                unread = notify_service.unread_count(db, patient_id=space)
         if current is not None and current.needs_touch:
             with self.transaction() as db:
                 self.accounts.touch(db, session_id=current.session_id)
-        return current
+        return current, unread
 
 
 def profile_choices(current: CurrentSession) -> list[ProfileChoice]:

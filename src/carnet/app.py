@@ -213,6 +213,7 @@ def create_app(runtime: Runtime | None = None) -> ASGIApp:
             enrollment=rt.enrollment,
             record=rt.record,
             jobs=rt.jobs,
+            documents_max_upload_bytes=settings.documents.max_upload_bytes,
         ),
     )
 

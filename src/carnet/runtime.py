@@ -23,6 +23,7 @@ from carnet.core.errors import ConfigurationError
 from carnet.core.logging import configure_logging
 from carnet.enrollment import service as enrollment_service
 from carnet.identity.accounts.service import Accounts
+from carnet.interop.document_text import INDEX_DOCUMENT_JOB, index_document_job
 from carnet.jobs.service import JobQueue, Worker
 from carnet.notify import service as notify_service
 from carnet.record.service import (
@@ -177,6 +178,9 @@ def register_jobs(runtime: Runtime) -> None:
     runtime.jobs.register(EXPORT_STEP_JOB, runtime.record.run_export_step)
     runtime.jobs.register_periodic(
         EXPORT_EXPIRE_JOB, runtime.record.expire_exports, every=timedelta(minutes=15)
+    )
+    runtime.jobs.register(
+        INDEX_DOCUMENT_JOB, index_document_job(runtime.record, runtime.carnet_context())
     )
     archives = Archives(runtime.record)
     runtime.jobs.register(ARCHIVE_BUILD_JOB, archives.build)

@@ -18,6 +18,7 @@ from carnet.authz.config import AuthzSettings
 from carnet.core.config import DatabaseSettings, Environment, LoggingSettings
 from carnet.core.db import is_sqlite
 from carnet.core.errors import ConfigurationError
+from carnet.documents.config import DocumentsSettings
 from carnet.enrollment.config import EnrollmentSettings
 from carnet.fhir.config import FhirSettings
 from carnet.identity.accounts.config import AccountsSettings
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     federation: FederationSettings = Field(default_factory=FederationSettings)
     enrollment: EnrollmentSettings = Field(default_factory=EnrollmentSettings)
+    documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
 
     @property
     def database_url(self) -> str:

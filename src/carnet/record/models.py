@@ -218,3 +218,29 @@ export = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 Index("ix_record_export_expires_at", export.c.expires_at)
+
+# --- Full-text index (record.fulltext) -----------------------------------------------------------
+
+text_key = Table(
+    "record_text_key",
+    metadata,
+    # The patient's full-text key (32 random bytes), sealed with their data key: crypto-shredding
+    # the data key makes it unreadable, and with it every token of the patient's index.
+    Column("patient_id", String(64), primary_key=True),
+    Column("sealed_key", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+text_token = Table(
+    "record_text_token",
+    metadata,
+    Column("resource_key", BigInteger, nullable=False),  # record_resource.key
+    Column("patient_id", String(64), nullable=False),
+    # 0: the resource's own display texts (at write time); 1: text extracted from its content
+    # (a document's file, by a job). Each part is replaced on its own.
+    Column("part", Integer, nullable=False),
+    # HMAC-SHA256 (first 128 bits) of a normalised word or prefix under the patient's text key.
+    Column("hash", LargeBinary(16), nullable=False),
+)
+Index("ix_record_text_token_resource_key", text_token.c.resource_key)
+Index("ix_record_text_token_lookup", text_token.c.patient_id, text_token.c.hash)

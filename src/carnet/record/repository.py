@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from carnet.record.everything import Everything
 from carnet.record.exports import Exports
+from carnet.record.fulltext import Fulltext
 from carnet.record.history_scans import HistoryScans
 from carnet.record.reads import Reads
 from carnet.record.searches import Searches
@@ -19,5 +20,7 @@ from carnet.record.transactions import Transactions
 from carnet.record.writes import Writes
 
 
-class Repository(Transactions, Exports, Reads, Writes, Everything, HistoryScans, Searches):
+class Repository(
+    Fulltext, Transactions, Exports, Reads, Writes, Everything, HistoryScans, Searches
+):
     """Health data as one actor may see and change it. Made per request by ``Record``."""

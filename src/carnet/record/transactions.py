@@ -28,7 +28,7 @@ from carnet.access.schemas import Action
 from carnet.audit.schemas import AuditRecord
 from carnet.audit.tags import EventTag, Outcome
 from carnet.core.errors import ClientError
-from carnet.record import store
+from carnet.record import fulltext_store, store
 from carnet.record.bundle_plan import WRITE_METHODS, BundlePlan, PlannedEntry, RequestUrl
 from carnet.record.conditionals import SearchParams, criteria, resolve
 from carnet.record.door import Failure, outcome_of
@@ -335,6 +335,15 @@ class Transactions(Patches, Searches):
             items,
             blind_hash=self._record.storage.blind_index,
             patient_keys=self._record.patient_keys,
+        )
+        fulltext_store.on_create_many(
+            self._db,
+            self._record.storage,
+            (
+                (key, one.owner, entry.prepared.resource)
+                for key, one, entry in written
+                if entry.prepared is not None
+            ),
         )
 
     def _update_entry(self, entry: PlannedEntry, row: store.AnyRow) -> EntryOutcome:

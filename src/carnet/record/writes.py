@@ -23,7 +23,7 @@ from carnet.access.schemas import Action, ResourceFacts
 from carnet.audit.tags import EventTag, Outcome
 from carnet.core.errors import ClientError, Issue
 from carnet.core.ids import new_id
-from carnet.record import store
+from carnet.record import fulltext_store, store
 from carnet.record.door import Failure, RepositoryBase, outcome_of, sealing_context
 from carnet.record.errors import (
     InvalidResource,
@@ -225,6 +225,13 @@ class Writes(RepositoryBase):
             patient_keys=self._record.patient_keys,
             previous_bits=previous_bits,
             stored_bits=previous_bits if stored_bits is None else stored_bits,
+        )
+        fulltext_store.on_write(
+            self._db,
+            self._record.storage,
+            resource_key=key,
+            owner=owner,
+            resource=None if prepared is None else prepared.resource,
         )
 
     def _owner(self, resource_type: str, resource_id: str, prepared: PreparedWrite) -> str | None:

@@ -52,8 +52,9 @@ def install_portal(app: FastAPI, deps: PortalDeps) -> Portal:
         app.include_router(federation.build_router(portal, deps.federation))
     for router in (
         patient_views.build_router(portal),
-        patient_documents.build_router(portal),
+        # Before the documents' /documents/{id}: /documents/recherche is the search page.
         patient_search.build_router(portal),
+        patient_documents.build_router(portal),
         patient_medical_profile.build_router(portal),
         patient_measures.build_router(portal),
         patient_vaccinations.build_router(portal),
@@ -84,6 +85,8 @@ def install_portal(app: FastAPI, deps: PortalDeps) -> Portal:
         refuse=refuse,
         secure_cookie=deps.production,
         exempt_prefixes=deps.csrf_exempt,
+        # Room for an upload of the largest size allowed, plus the form's other fields.
+        max_body_bytes=deps.documents_max_upload_bytes + 256 * 1024,
     )
     if deps.accounts is not None and deps.transaction is not None:
         # Outside the CSRF middleware: the CSRF tokens bind to the session id it finds.

@@ -66,6 +66,9 @@ class PortalDeps:
     """The health record (the patient's pages reach it through ``web.patient.space``)."""
     jobs: JobQueue | None = None
     """The outbox, for the patient's pages whose work runs after commit (archives, notices)."""
+    documents_max_upload_bytes: int = 5 * 1024 * 1024
+    """The largest file a person may add (``settings.documents``); the forms' body limit
+    leaves room above it for the other fields."""
 
 
 _T = TypeVar("_T")

@@ -53,10 +53,7 @@ class DocumentsBase(SpacePages):
 
     def __init__(self, portal: Portal) -> None:
         super().__init__(portal)
-        # Set by the app from ``settings.documents`` once the lead wires it (PortalDeps field
-        # ``documents_max_upload_bytes``); the 5 Mo default until then.
-        configured = getattr(portal.deps, "documents_max_upload_bytes", None)
-        self.max_bytes = configured if isinstance(configured, int) else MAX_UPLOAD_BYTES
+        self.max_bytes = portal.deps.documents_max_upload_bytes
 
     def page(
         self, request: Request, template: str, context: dict[str, Any], status: int = 200

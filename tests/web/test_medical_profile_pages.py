@@ -193,3 +193,38 @@ def test_a_stay_linked_to_one_of_the_persons_documents(client: TestClient, rt: R
     (stay,) = items(rt, holder.patient_id, Section.HOSPITALIZATIONS)
     assert stay.resource_type == "Encounter"
     assert stay.values["document"] == document.id
+
+
+def test_deleting_a_document_removes_the_stay_s_link_to_it(client: TestClient, rt: Runtime) -> None:
+    from datetime import date
+
+    from carnet.documents import service as documents_service
+
+    holder = signed_in_holder(client, rt)
+    ctx = AccessContext(
+        actor=Actor(ActorKind.PATIENT, holder.patient_id), patient_id=holder.patient_id
+    )
+    with rt.transaction() as db:
+        document = documents_service.add_document(
+            rt.record.repository(db=db, ctx=ctx),
+            db=db,
+            patient_id=holder.patient_id,
+            content=b"Sortie le 3 mars.\n",
+            filename="sortie.txt",
+            title="Compte rendu de sortie",
+            category="CPT_REND",
+            document_date=date(2024, 3, 3),
+        )
+    path = "/profil-medical/hospitalisations"
+    post(
+        client, path, path, kind="STAY", reason="Pneumonie", start_year="2024", document=document.id
+    )
+    token = form_token(client, "/documents")
+    deleted = client.post(
+        "/documents/supprimer",
+        data={"csrf_token": token, "documents": [document.id], "confirmer": "oui"},
+        follow_redirects=False,
+    )
+    assert deleted.status_code == 303
+    (stay,) = items(rt, holder.patient_id, Section.HOSPITALIZATIONS)
+    assert not stay.values.get("document")

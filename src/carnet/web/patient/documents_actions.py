@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from carnet.documents import errors
 from carnet.documents import service as documents
+from carnet.profile import service as profile_service
 from carnet.web.forms import Form
 from carnet.web.i18n import N_
 from carnet.web.patient.documents_forms import selected_ids
@@ -83,9 +84,18 @@ class DocumentActions:
 
         def act(repo: Any, _db: Any) -> Any:
             if confirmed:
-                return documents.delete_documents(
+                deleted = documents.delete_documents(
                     repo, patient_id=acting.patient_id, document_ids=ids
                 )
+                # The deletion cascades to the profile's links to those documents (a stay's
+                # report), in the same transaction.
+                for document_id in ids:
+                    profile_service.remove_links_to(
+                        repo,
+                        patient_id=acting.patient_id,
+                        reference=f"DocumentReference/{document_id}",
+                    )
+                return deleted
             return [
                 documents.document_detail(repo, patient_id=acting.patient_id, document_id=i)
                 for i in ids

@@ -55,11 +55,12 @@ def install_portal(app: FastAPI, deps: PortalDeps) -> Portal:
         # Before the documents' /documents/{id}: /documents/recherche is the search page.
         patient_search.build_router(portal),
         patient_documents.build_router(portal),
+        # Before the profile's /profil-medical/{section}: /profil-medical/synthese is the summary.
+        patient_summary.build_router(portal),
         patient_medical_profile.build_router(portal),
         patient_measures.build_router(portal),
         patient_vaccinations.build_router(portal),
         patient_circle.build_router(portal),
-        patient_summary.build_router(portal),
         patient_notifications.build_router(portal),
         patient_my_data.build_router(portal),
         pages.build_router(portal),

@@ -17,6 +17,7 @@ from carnet.fhir.http import check_accept, json_response
 from carnet.fhir.interactions import Interactions
 from carnet.fhir.operations.everything import Everything
 from carnet.fhir.operations.export import Export
+from carnet.fhir.operations.summary import Summary
 from carnet.fhir.operations.validate import Validate
 from carnet.fhir.outcome import MethodNotAllowed, error_response
 from carnet.fhir.runner import FhirDeps, Runner
@@ -30,7 +31,7 @@ def build_fhir_app(deps: FhirDeps) -> Starlette:
     api, bundles = Interactions(runner), Bundles(runner)
     conditional, validate = Conditional(api, bundles), Validate(runner)
     history, everything, export = History(runner), Everything(runner), Export(runner)
-    search = Search(runner)
+    search, summary = Search(runner), Summary(runner)
     published = deps.record.clock.now()
 
     async def metadata(request: Request) -> Response:
@@ -59,6 +60,8 @@ def build_fhir_app(deps: FhirDeps) -> Starlette:
         Route("/Patient/$export", export.patients, methods=["GET"]),
         Route("/Patient/$everything", everything.own, methods=["GET"]),
         Route("/Patient/{id}/$everything", everything.by_id, methods=["GET"]),
+        Route("/Patient/{id}/$summary", summary.get, methods=["GET"]),
+        Route("/Patient/{id}/$summary", summary.post, methods=["POST"]),
         Route("/Group/{id}/$export", export.group, methods=["GET"]),
         Route("/{type}/_history", history.of_type, methods=["GET"]),
         Route("/", bundles.post, methods=["POST"]),

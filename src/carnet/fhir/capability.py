@@ -12,6 +12,7 @@ from typing import Any
 from carnet.authz.service import Authz
 from carnet.fhir.operations.everything import DEFINITION as EVERYTHING
 from carnet.fhir.operations.export import DEFINITIONS as EXPORTS
+from carnet.fhir.operations.summary import DEFINITION as SUMMARY
 from carnet.fhir.operations.validate import DEFINITION as VALIDATE
 from carnet.fhir.search_capability import common_search_params, search_capability
 
@@ -31,6 +32,7 @@ _OPERATIONS = {
     "Patient": [
         {"name": "everything", "definition": EVERYTHING},
         {"name": "export", "definition": EXPORTS["patient"]},
+        {"name": "summary", "definition": SUMMARY},
     ],
     "Group": [{"name": "export", "definition": EXPORTS["group"]}],
 }

@@ -15,6 +15,7 @@ from typing import Any
 
 from carnet.core.actor import CARNET
 from carnet.demo.population import generate_directory, generate_patients
+from carnet.demo.space import post_notices
 from carnet.identity.accounts import service as accounts_service
 
 GP_SPECIALTY = "SM54"
@@ -105,6 +106,8 @@ def seed_accounts(
             person += f" (+ {child.label})"
         made.append(DemoAccount(role, login, password, "e-mail", person))
     made.append(_operator(accounts, transaction))
+    with transaction() as db:
+        post_notices(db, accounts.ctx.jobs, seed=seed)
     return made
 
 

@@ -3,7 +3,9 @@
 Everything goes through the same door as any client (validation, encryption, indexing, audit),
 acting as Carnet itself with system scopes. Ids are deterministic, so seeding is idempotent: a
 second run with the same seed writes new versions of the same resources, and ``if_empty`` skips
-the whole run when the first demo patient is already there.
+the population when the first demo patient is already there. The demo accounts' spaces are then
+filled through the areas' services (``space``), each part only when it is not there yet (so a
+database seeded before that part existed gets it on the next run, ``if_empty`` or not).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from carnet.demo.population import DemoDirectory, generate_directory, generate_patients
+from carnet.demo.space import seed_spaces
 from carnet.record.errors import ResourceNotFound
 from carnet.record.service import Repository
 
@@ -44,6 +47,7 @@ def seed(
     if first is None:
         return SeedReport(0, 0, skipped=False, examples=())
     if if_empty and _exists(repository, "Patient", first.patient["id"]):
+        seed_spaces(repository, seed=seed)
         return SeedReport(0, 0, skipped=True, examples=())
     written = _write_directory(repository, directory)
     examples = []
@@ -56,6 +60,7 @@ def seed(
             examples.append((person.patient["id"], person.label))
         if progress is not None:
             progress(1)
+    written += seed_spaces(repository, seed=seed)
     return SeedReport(patients, written, skipped=False, examples=tuple(examples))
 
 

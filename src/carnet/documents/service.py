@@ -74,7 +74,7 @@ MAX_TITLE: Final = 200
 def add_document(
     repo: Repository,
     *,
-    db: Connection,
+    db: Connection | None = None,
     patient_id: str,
     content: bytes,
     filename: str,
@@ -93,7 +93,8 @@ def add_document(
 
     ``masked=None`` applies the person's default confidentiality; ``type_code`` overrides the
     category's patient type code (``DOCPAT0x``/``EXPPAT_x``); ``replaces`` names the patient's
-    own document this one replaces (it is then marked superseded). Raises a
+    own document this one replaces (it is then marked superseded). With ``jobs`` and ``db``
+    (the caller's transaction), the text index job is enqueued with the write. Raises a
     ``DocumentRefused`` subclass, with nothing written, on bad input.
     """
     title = _checked_title(title)
@@ -129,7 +130,7 @@ def add_document(
         store.save(repo, old)
     if folder_id:
         move_documents(repo, patient_id=patient_id, document_ids=[view.id], folder_id=folder_id)
-    if jobs is not None:
+    if jobs is not None and db is not None:  # the job joins the caller's transaction
         jobs.enqueue(db, kind=INDEX_JOB, payload={"patient": patient_id, "document": view.id})
     return document_detail(repo, patient_id=patient_id, document_id=view.id)
 
@@ -137,7 +138,7 @@ def add_document(
 def add_professional_document(
     repo: Repository,
     *,
-    db: Connection,
+    db: Connection | None = None,
     patient_id: str,
     author: str,
     content: bytes,
@@ -175,7 +176,7 @@ def add_professional_document(
         labels=resources.security_labels(masked=masked, hidden=hidden),
         replaces=None,
     )
-    if jobs is not None:
+    if jobs is not None and db is not None:  # the job joins the caller's transaction
         jobs.enqueue(db, kind=INDEX_JOB, payload={"patient": patient_id, "document": view.id})
     return view
 

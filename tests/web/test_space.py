@@ -50,3 +50,19 @@ def test_acting_for_a_child_makes_the_account_a_representative() -> None:
     assert acting_context(own).actor.kind is ActorKind.PATIENT
     assert acting_context(child).actor.kind is ActorKind.REPRESENTATIVE
     assert acting_context(child).patient_id == "c1"
+
+
+def test_the_home_page_opens_the_holder_s_space(client: TestClient, rt: Runtime) -> None:
+    anonymous = client.get("/").text
+    assert 'href="/connexion"' in anonymous
+    assert 'href="/vaccinations"' not in anonymous.split("<main", 1)[1]
+    signed_in_holder(client, rt)
+    home = client.get("/").text.split("<main", 1)[1]
+    for path in (
+        "/documents",
+        "/documents/recherche",
+        "/profil-medical",
+        "/mesures",
+        "/mes-donnees",
+    ):
+        assert f'href="{path}"' in home

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from carnet.web.accounts.guards import current_session
 from carnet.web.forms import Form
 from carnet.web.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, LANGUAGES, N_
 from carnet.web.rendering import Portal
@@ -15,9 +16,50 @@ from carnet.web.rendering import Portal
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
+SPACE_SECTIONS: tuple[tuple[str, str, str], ...] = (
+    (
+        N_("Documents"),
+        N_("Comptes rendus, ordonnances, résultats : classés, cherchables."),
+        "/documents",
+    ),
+    (
+        N_("Rechercher"),
+        N_("Un mot dans vos documents et vos données de santé."),
+        "/documents/recherche",
+    ),
+    (
+        N_("Profil médical"),
+        N_("Maladies, traitements, allergies, antécédents, habitudes de vie."),
+        "/profil-medical",
+    ),
+    (
+        N_("Mesures"),
+        N_("Poids, tension, glycémie… et les courbes de croissance des enfants."),
+        "/mesures",
+    ),
+    (
+        N_("Vaccinations"),
+        N_("Votre carnet et ce que le calendrier vaccinal prévoit pour vous."),
+        "/vaccinations",
+    ),
+    (
+        N_("Entourage et volontés"),
+        N_("Personne de confiance, contacts, don d’organes, directives anticipées."),
+        "/volontes",
+    ),
+    (N_("Notifications"), N_("Ce qui est nouveau dans votre espace."), "/notifications"),
+    (N_("Mes données"), N_("Télécharger tout votre dossier dans une archive."), "/mes-donnees"),
+)
+"""The home page's entries into a signed-in person's space: title, what it holds, where."""
+
+
 def home_context(*, fhir_base_url: str) -> dict[str, Any]:
     return {
         "title": N_("Accueil"),
+        "sections": [
+            {"title": title, "description": description, "href": href}
+            for title, description, href in SPACE_SECTIONS
+        ],
         "fhir_metadata": f"{fhir_base_url}/metadata",
         "smart_configuration": f"{fhir_base_url}/.well-known/smart-configuration",
     }
@@ -61,9 +103,10 @@ def build_router(portal: Portal) -> APIRouter:
 
     @router.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:
-        return portal.render(
-            request, "patient/home.html", home_context(fhir_base_url=fhir_base_url)
-        )
+        session = current_session(request)
+        context = home_context(fhir_base_url=fhir_base_url)
+        context["holder"] = session is not None and session.kind == "patient"
+        return portal.render(request, "patient/home.html", context)
 
     @router.get("/preferences", include_in_schema=False)
     async def preferences(request: Request) -> Response:

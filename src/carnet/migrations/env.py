@@ -13,7 +13,6 @@ import carnet.identity.accounts.models
 import carnet.interop.models
 import carnet.jobs.models
 import carnet.notify.models
-import carnet.record.archive_rows
 import carnet.record.models
 import carnet.storage.models  # noqa: F401
 from carnet.core.db import make_engine, metadata

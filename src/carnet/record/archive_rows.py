@@ -1,9 +1,8 @@
-"""The ``record_archive`` table and its few statements (download my data, ``archives``).
+"""The statements on ``record_archive`` (``record.models.archive``; download my data).
 
-(The table belongs in ``record.models``; it is declared here, on the shared metadata, until the
-lead moves it there.) One row per archive a person asked for: who asked (only they may download
-it), the bulk export it is built from, where it stands, and the ids of the blobs, sealed under
-the person's key, that hold the ZIP in order.
+One row per archive a person asked for: who asked (only they may download it), the bulk export
+it is built from, where it stands, and the ids of the blobs, sealed under the person's key, that
+hold the ZIP in order.
 """
 
 from __future__ import annotations
@@ -13,40 +12,18 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
-    Index,
-    String,
-    Table,
-    Text,
     delete,
     insert,
     select,
     update,
 )
 
-from carnet.core.db import UTCDateTime, metadata
+from carnet.record import models
 
 PREPARING, READY, FAILED, EXPIRED = "preparing", "ready", "failed", "expired"
 
-archive = Table(
-    "record_archive",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("patient_id", String(64), nullable=False),
-    Column("requester_kind", String(16), nullable=False),
-    Column("requester_id", String(128), nullable=False),
-    Column("export_id", String(36), nullable=True),
-    Column("status", String(16), nullable=False),
-    Column("parts", Text, nullable=True),  # JSON list of blob ids, in order
-    Column("size", BigInteger, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("ready_at", UTCDateTime, nullable=True),
-    Column("expires_at", UTCDateTime, nullable=True),
-)
-Index("ix_record_archive_patient", archive.c.patient_id, archive.c.created_at)
-Index("ix_record_archive_expires_at", archive.c.expires_at)
+archive = models.archive
 
 
 def add(db: Connection, values: dict[str, Any]) -> None:

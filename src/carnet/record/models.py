@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -244,3 +245,23 @@ text_token = Table(
 )
 Index("ix_record_text_token_resource_key", text_token.c.resource_key)
 Index("ix_record_text_token_lookup", text_token.c.patient_id, text_token.c.hash)
+
+# One row per archive a person asked for (download my data, ``record.archives``): who asked,
+# the export it is built from, where it stands, and the sealed blobs holding the ZIP in order.
+archive = Table(
+    "record_archive",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("requester_kind", String(16), nullable=False),
+    Column("requester_id", String(128), nullable=False),
+    Column("export_id", String(36), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("parts", Text, nullable=True),  # JSON list of blob ids, in order
+    Column("size", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ready_at", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+)
+Index("ix_record_archive_patient", archive.c.patient_id, archive.c.created_at)
+Index("ix_record_archive_expires_at", archive.c.expires_at)

@@ -12,7 +12,7 @@ from tests.factories import patient, patient_context, system_context
 
 from carnet.access.schemas import AccessContext
 from carnet.core.actor import Actor, ActorKind
-from carnet.record.errors import ResourceNotFound, WriteRefused
+from carnet.record.errors import AlreadyShownToPatient, ResourceNotFound, WriteRefused
 from carnet.record.service import Repository
 from carnet.runtime import Runtime
 
@@ -112,3 +112,18 @@ def test_lifting_the_label_releases_every_version(
     assert repo.read("DocumentReference", space["held"]).version == 2
     assert repo.vread("DocumentReference", space["held"], 1).version == 1
     assert space["held"] in _ids(repo)
+
+
+def test_what_the_patient_was_shown_cannot_be_hidden_from_them_again(
+    rt: Runtime, db: Connection, space: dict[str, str]
+) -> None:
+    author = rt.record.repository(db=db, ctx=system_context())
+    hidden_again = {
+        **document(space["patient"], "plain", "INVISIBLE_PATIENT"),
+        "id": space["plain"],
+    }
+    with pytest.raises(AlreadyShownToPatient):
+        author.update("DocumentReference", space["plain"], hidden_again)
+    # Still held back, it may be updated with its label (the author corrects it before release).
+    still_held = {**document(space["patient"], "held v2", "INVISIBLE_PATIENT"), "id": space["held"]}
+    assert author.update("DocumentReference", space["held"], still_held).resource.version == 2

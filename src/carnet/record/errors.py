@@ -91,6 +91,18 @@ class WriteRefused(Forbidden):
         super().__init__("You may not write this resource.")
 
 
+class AlreadyShownToPatient(Conflict):
+    """``INVISIBLE_PATIENT`` added to a resource the patient could already see: what the
+    patient has been shown cannot be taken back from them."""
+
+    issue_code = "business-rule"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This resource is already visible to the patient: it cannot be hidden from them again."
+        )
+
+
 class InvalidBundle(InvalidInput):
     """The Bundle, or one of its entries, cannot be processed as sent."""
 

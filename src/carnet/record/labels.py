@@ -20,6 +20,7 @@ from typing import Any
 HELD_CODES = ("INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX", "MASQUE_PS")
 """The codes kept as bits, in bit order (append only: the bits are stored)."""
 _BITS = {code: 1 << position for position, code in enumerate(HELD_CODES)}
+INVISIBLE_TO_PATIENT = _BITS["INVISIBLE_PATIENT"]
 
 
 def held_bits(resource: dict[str, Any]) -> int:

@@ -26,12 +26,13 @@ from carnet.core.ids import new_id
 from carnet.record import fulltext_store, store
 from carnet.record.door import Failure, RepositoryBase, outcome_of, sealing_context
 from carnet.record.errors import (
+    AlreadyShownToPatient,
     InvalidResource,
     MismatchedResource,
     VersionConflict,
     VersionMismatch,
 )
-from carnet.record.labels import held_bits, labels_of
+from carnet.record.labels import INVISIBLE_TO_PATIENT, held_bits, labels_of
 from carnet.record.prepared import PreparedWrite
 from carnet.record.schemas import DeleteOutcome, StoredResource, WriteOutcome
 from carnet.storage.errors import DataKeyDestroyed
@@ -156,6 +157,8 @@ class Writes(RepositoryBase):
         # Decided on the labels the new version will carry: nobody writes what they could not
         # then read (a holder cannot hide a document from themselves).
         held = held_bits(prepared.resource)
+        if row is not None and held & ~row.held & INVISIBLE_TO_PATIENT and not row.deleted:
+            raise Failure(AlreadyShownToPatient(), owner, entity, Outcome.CONFLICT)
         facts = ResourceFacts(resource_type, owner, labels_of(held))
         decision = access_service.decide(self.ctx, action, facts)
         if not decision.allowed:

@@ -337,3 +337,24 @@ def test_the_index_job_is_enqueued_with_the_document(space: Space, rt: Runtime) 
     pending = [j for j in jobs.jobs(space.db, status="pending") if j.kind == documents.INDEX_JOB]
     assert pending
     assert view.content_type == "text/plain; charset=utf-8"
+
+
+def test_the_unfiltered_timeline_pages_in_date_order_with_the_pinned_apart(space: Space) -> None:
+    added = [
+        add(space, f"Document {day}", document_date=dt.date(2025, 1, day)) for day in range(1, 26)
+    ]
+    pinned = added[10]
+    documents.set_pinned(
+        space.repo, patient_id=space.patient_id, document_id=pinned.id, pinned=True
+    )
+    newest_first = [v.id for v in reversed(added) if v.id != pinned.id]
+    first = documents.list_documents(space.repo, patient_id=space.patient_id, page_size=10)
+    assert [v.id for v in first.pinned] == [pinned.id]
+    assert (first.total, first.pages) == (25, 3)
+    pages = [
+        documents.list_documents(space.repo, patient_id=space.patient_id, page=n, page_size=10)
+        for n in (1, 2, 3)
+    ]
+    assert [v.id for page in pages for v in page.items] == newest_first
+    beyond = documents.list_documents(space.repo, patient_id=space.patient_id, page=9, page_size=10)
+    assert beyond.page == 3 and [v.id for v in beyond.items] == newest_first[20:]

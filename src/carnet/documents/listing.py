@@ -1,14 +1,21 @@
 """The timeline of documents: filtered, pinned first, newest first by document date, paged.
 
 The patient's documents are read through the record (which leaves out, in SQL, what visibility
-labels hold back from the actor: ``INVISIBLE_PATIENT`` never reaches the patient's side), then
-filtered and ordered here. A space holds hundreds of documents, not millions: one search of
-them is cheaper than an index per filter.
+labels hold back from the actor: ``INVISIBLE_PATIENT`` never reaches the patient's side).
+
+The unfiltered timeline, the page a person sees most, is paged by the record's search: the pinned
+documents, then one page sorted by document date (``context.period``), with the total counted in
+SQL, so that a page costs the same for 20 documents or 2,000 and the audit trail names only what
+was shown. A filtered list reads every document and filters here: the category of a
+professional's document comes from its type code through a table, and folders are Lists, which
+the search cannot express in one query.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
+
+import orjson
 
 from carnet.documents import errors, resources, store
 from carnet.documents.folders import folder_index, list_folders
@@ -16,6 +23,7 @@ from carnet.documents.schemas import DocumentFilters, DocumentPage, DocumentView
 from carnet.record.service import Repository
 
 PAGE_SIZE: Final = 20
+_MAX: Final = 1000
 
 
 def _views(repo: Repository, patient_id: str) -> tuple[list[DocumentView], DocumentPage]:
@@ -58,6 +66,76 @@ def _in_dates(view: DocumentView, filters: DocumentFilters) -> bool:
     return not (filters.date_from and view.date < filters.date_from)
 
 
+def _unfiltered_page(repo: Repository, patient_id: str, page: int, page_size: int) -> DocumentPage:
+    """The timeline without filters, paged in SQL: pinned first, then newest first."""
+    subject = ("patient", f"Patient/{patient_id}")
+    pinned_token = f"{resources.FLAG_SYSTEM}|{resources.PINNED}"
+    pinned = store.found(
+        repo, "DocumentReference", [subject, ("_tag", pinned_token), ("_sort", "-period")]
+    )
+    params = [subject, ("_tag:not", pinned_token), ("_sort", "-period,-date")]
+    first = repo.search("DocumentReference", [*params, ("_count", "0"), ("_total", "accurate")])
+    total = first.total or 0
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    bodies = _slice(repo, params, start=(page - 1) * page_size, size=page_size)
+    folders = list_folders(repo, patient_id=patient_id)
+    where = folder_index(folders)
+    replaced_by = _replacements(repo, patient_id, [*pinned, *bodies])
+
+    def view(body: dict[str, Any]) -> DocumentView:
+        key = str(body["id"])
+        return resources.view(body, folder_id=where.get(key), replaced_by=replaced_by.get(key))
+
+    return DocumentPage(
+        items=tuple(view(b) for b in bodies),
+        pinned=tuple(sorted((view(b) for b in pinned), key=_newest_first, reverse=True)),
+        total=total + len(pinned),
+        page=page,
+        pages=pages,
+        folders=tuple(folders),
+    )
+
+
+def _slice(
+    repo: Repository, params: list[tuple[str, str]], *, start: int, size: int
+) -> list[dict[str, Any]]:
+    """Matches ``start`` to ``start + size`` of a sorted search: one search reaching that far
+    (a thousand at most per round trip; the record pages by keyset, not by offset)."""
+    wanted = start + size
+    result = repo.search("DocumentReference", [*params, ("_count", str(min(wanted, _MAX)))])
+    matches = list(result.matches)
+    while len(matches) < wanted and result.next_cursor is not None:
+        result = repo.search("DocumentReference", [], cursor=result.next_cursor)
+        matches += result.matches
+    return [orjson.loads(m.body) for m in matches[start:wanted]]
+
+
+def _replacements(
+    repo: Repository, patient_id: str, bodies: list[dict[str, Any]]
+) -> dict[str, str]:
+    """Which of these documents a newer one replaces: replaced id → replacing id."""
+    if not bodies:
+        return {}
+    targets = ",".join(f"DocumentReference/{b['id']}" for b in bodies)
+    newer = store.found(
+        repo,
+        "DocumentReference",
+        [("patient", f"Patient/{patient_id}"), ("relatesto", targets)],
+    )
+    found: dict[str, str] = {}
+    for body in newer:
+        for relation in body.get("relatesTo") or []:
+            if relation.get("code") == "replaces":
+                target = str(relation.get("target", {}).get("reference", "")).partition("/")[2]
+                found[target] = str(body["id"])
+    return found
+
+
+def _newest_first(view: DocumentView) -> tuple[object, ...]:
+    return (view.date, view.added_at, view.id)
+
+
 def list_documents(
     repo: Repository,
     *,
@@ -69,13 +147,12 @@ def list_documents(
     """One page of the person's documents. On the unfiltered list the pinned ones come first,
     apart (``pinned``); the others follow newest first by document date, then upload time."""
     filters = filters or DocumentFilters()
+    if not filters.any:
+        return _unfiltered_page(repo, patient_id, page, page_size)
     views, shell = _views(repo, patient_id)
     chosen = [v for v in views if _matches(v, filters)]
-    chosen.sort(key=lambda v: (v.date, v.added_at, v.id), reverse=True)
-    pinned: list[DocumentView] = []
-    if not filters.any:
-        pinned = [v for v in chosen if v.pinned]
-        chosen = [v for v in chosen if not v.pinned]
+    chosen.sort(key=_newest_first, reverse=True)
+    pinned: list[DocumentView] = []  # pinned first on the unfiltered list only
     pages = max(1, -(-len(chosen) // page_size))
     page = min(max(1, page), pages)
     start = (page - 1) * page_size

@@ -100,7 +100,11 @@ def document_reference(
         "description": title,
         "securityLabel": [{"coding": [label]} for label in labels],
         "content": [entry],
-        "context": {"period": {"start": document_date.isoformat()}},
+        # The document's date as a closed one-day period: the timeline sorts on it in SQL (an
+        # open-ended period would sort as if it never ended).
+        "context": {
+            "period": {"start": document_date.isoformat(), "end": document_date.isoformat()}
+        },
     }
     if replaces:
         resource["relatesTo"] = [

@@ -303,7 +303,7 @@ def update_details(
     attachment["title"], attachment["creation"] = title, document_date.isoformat()
     body["context"] = {
         **(body.get("context") or {}),
-        "period": {"start": document_date.isoformat()},
+        "period": {"start": document_date.isoformat(), "end": document_date.isoformat()},
     }
     store.save(repo, body)
     return document_detail(repo, patient_id=patient_id, document_id=document_id)

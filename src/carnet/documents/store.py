@@ -63,5 +63,13 @@ def all_of(
     return bodies
 
 
+def found(
+    repo: Repository, resource_type: str, params: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """The bodies of one search's first page (at most a thousand)."""
+    result = repo.search(resource_type, [*params, ("_count", _PAGE)])
+    return [orjson.loads(m.body) for m in result.matches]
+
+
 def _missing(resource_type: str) -> errors.DocumentRefused:
     return errors.FolderNotFound() if resource_type == "List" else errors.DocumentNotFound()

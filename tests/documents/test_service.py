@@ -358,3 +358,28 @@ def test_the_unfiltered_timeline_pages_in_date_order_with_the_pinned_apart(space
     assert [v.id for page in pages for v in page.items] == newest_first
     beyond = documents.list_documents(space.repo, patient_id=space.patient_id, page=9, page_size=10)
     assert beyond.page == 3 and [v.id for v in beyond.items] == newest_first[20:]
+
+
+def test_a_category_filter_finds_documents_classified_by_their_type_code_alone(
+    space: Space,
+) -> None:
+    lab = space.carnet.create(  # as a professional's software sends it: a type, no category
+        {
+            "resourceType": "DocumentReference",
+            "status": "current",
+            "type": {"coding": [{"system": "http://loinc.org", "code": "11502-2"}]},
+            "subject": {"reference": f"Patient/{space.patient_id}"},
+            "date": "2025-05-02T09:00:00Z",
+            "author": [{"reference": "Practitioner/dr-house"}],
+            "description": "Bilan sanguin",
+            "content": [
+                {"attachment": {"contentType": "application/pdf", "creation": "2025-05-02"}}
+            ],
+        }
+    )
+    own = add(space, "Prise de sang", category="BIOLOGIE", document_date=dt.date(2026, 1, 1))
+    add(space, "Scanner", category="RADIO_SC", document_date=dt.date(2023, 6, 1))
+    page = documents.list_documents(
+        space.repo, patient_id=space.patient_id, filters=DocumentFilters(category="BIOLOGIE")
+    )
+    assert [v.id for v in page.items] == [own.id, lab.id]

@@ -96,5 +96,11 @@ def category_of_type(code: str | None, system: str | None = None) -> str:
     return found.category if found is not None else OTHER
 
 
+@cache
+def type_codes_of(category: str) -> tuple[str, ...]:
+    """The type codes the classification table puts in ``category``."""
+    return tuple(sorted({row.code for row in type_codes().values() if row.category == category}))
+
+
 def is_category(code: str) -> bool:
     return code in CATEGORIES

@@ -32,7 +32,11 @@ def _views(
 ) -> tuple[list[DocumentView], DocumentPage]:
     folders = list_folders(repo, patient_id=patient_id)
     where = folder_index(folders)
-    bodies = _candidates(repo, patient_id, filters)
+    if filters.folder_id and not filters.category:
+        # A folder lists its documents: read those alone.
+        bodies = _by_ids(repo, patient_id, [d for d, f in where.items() if f == filters.folder_id])
+    else:
+        bodies = _candidates(repo, patient_id, filters)
     replaced_by = _replacements(repo, patient_id, bodies)
     views = [
         resources.view(
@@ -127,6 +131,17 @@ def _slice(
         result = repo.search("DocumentReference", [], cursor=result.next_cursor)
         matches += result.matches
     return [orjson.loads(m.body) for m in matches[start:wanted]]
+
+
+def _by_ids(repo: Repository, patient_id: str, ids: list[str]) -> list[dict[str, Any]]:
+    """The person's documents among ``ids`` (those deleted or hidden from the actor left out)."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 100):
+        chunk = ",".join(ids[start : start + 100])
+        found += store.found(
+            repo, "DocumentReference", [("patient", f"Patient/{patient_id}"), ("_id", chunk)]
+        )
+    return found
 
 
 def _replacements(

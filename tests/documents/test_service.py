@@ -383,3 +383,32 @@ def test_a_category_filter_finds_documents_classified_by_their_type_code_alone(
         space.repo, patient_id=space.patient_id, filters=DocumentFilters(category="BIOLOGIE")
     )
     assert [v.id for v in page.items] == [own.id, lab.id]
+
+
+def test_a_date_filter_keeps_the_days_at_both_ends_and_undated_documents_by_their_attachment(
+    space: Space,
+) -> None:
+    def on(day: dt.date, title: str = "Document") -> str:
+        return add(space, title, document_date=day).id
+
+    before, first, inside, last, after = (
+        on(dt.date(2023, 12, 31)),
+        on(dt.date(2024, 1, 1)),
+        on(dt.date(2024, 6, 15)),
+        on(dt.date(2024, 12, 31)),
+        on(dt.date(2025, 1, 1)),
+    )
+    undated = space.carnet.create(  # no context.period: dated by its attachment
+        {
+            "resourceType": "DocumentReference",
+            "status": "current",
+            "subject": {"reference": f"Patient/{space.patient_id}"},
+            "author": [{"reference": "Practitioner/dr-house"}],
+            "description": "Sans période",
+            "content": [{"attachment": {"contentType": "text/plain", "creation": "2024-03-03"}}],
+        }
+    ).id
+    filters = DocumentFilters(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 12, 31))
+    page = documents.list_documents(space.repo, patient_id=space.patient_id, filters=filters)
+    assert [v.id for v in page.items] == [last, inside, undated, first]
+    assert before not in [v.id for v in page.items] and after not in [v.id for v in page.items]

@@ -13,6 +13,7 @@ the search cannot express in one query.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Final
 
 import orjson
@@ -32,7 +33,7 @@ def _views(
 ) -> tuple[list[DocumentView], DocumentPage]:
     folders = list_folders(repo, patient_id=patient_id)
     where = folder_index(folders)
-    if filters.folder_id and not filters.category:
+    if filters.folder_id and not filters.category and not _dated(filters):
         # A folder lists its documents: read those alone.
         bodies = _by_ids(repo, patient_id, [d for d, f in where.items() if f == filters.folder_id])
     else:
@@ -57,6 +58,8 @@ def _candidates(
     type code the classification table puts in it. "Other documents" also gathers unknown type
     codes, which no search can list: it reads them all, as do the other filters.
     """
+    if _dated(filters) and not filters.category:
+        return _in_period(repo, patient_id, filters)
     if not filters.category or filters.category == OTHER:
         return store.all_of(repo, "DocumentReference", patient_id)
     category = (("category", f"{CATEGORY_SYSTEM}|{filters.category}"),)
@@ -131,6 +134,27 @@ def _slice(
         result = repo.search("DocumentReference", [], cursor=result.next_cursor)
         matches += result.matches
     return [orjson.loads(m.body) for m in matches[start:wanted]]
+
+
+def _dated(filters: DocumentFilters) -> bool:
+    return filters.date_from is not None or filters.date_to is not None
+
+
+def _in_period(repo: Repository, patient_id: str, filters: DocumentFilters) -> list[dict[str, Any]]:
+    """The documents whose date (``context.period`` start) falls in the filter's range, and
+    those without a period (dated by their attachment, filtered afterwards)."""
+    subject = ("patient", f"Patient/{patient_id}")
+    dates: list[tuple[str, str]] = []
+    if filters.date_from is not None:  # starts on or after the first day
+        dates.append(("period", f"sa{(filters.date_from - dt.timedelta(days=1)).isoformat()}"))
+    if filters.date_to is not None:  # starts before the day after the last
+        dates.append(("period", f"lt{(filters.date_to + dt.timedelta(days=1)).isoformat()}"))
+    found = {
+        str(b["id"]): b for b in store.all_of_params(repo, "DocumentReference", [subject, *dates])
+    }
+    undated = [subject, ("period:missing", "true")]
+    found.update((str(b["id"]), b) for b in store.all_of_params(repo, "DocumentReference", undated))
+    return list(found.values())
 
 
 def _by_ids(repo: Repository, patient_id: str, ids: list[str]) -> list[dict[str, Any]]:

@@ -173,7 +173,7 @@ def view(body: dict[str, Any], *, folder_id: str | None, replaced_by: str | None
         id=str(body["id"]),
         title=str(body.get("description") or attachment.get("title") or ""),
         category=category,
-        date=_date(attachment.get("creation") or body.get("date")),
+        date=_date(_period_start(body) or attachment.get("creation") or body.get("date")),
         added_at=_instant(body.get("date")),
         author_kind=kind,
         author_reference=author,
@@ -200,6 +200,11 @@ def _category(body: dict[str, Any], type_coding: dict[str, Any]) -> str:
     if type_coding.get("code"):
         return category_of_type(type_coding.get("code"), type_coding.get("system"))
     return OTHER
+
+
+def _period_start(body: dict[str, Any]) -> Any:
+    """The document's date as the timeline sorts and filters it: its period's start."""
+    return ((body.get("context") or {}).get("period") or {}).get("start")
 
 
 def _date(value: Any) -> dt.date:

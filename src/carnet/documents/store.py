@@ -52,8 +52,14 @@ def all_of(
 ) -> list[dict[str, Any]]:
     """Every ``resource_type`` of the patient the actor may see (the record leaves out, in
     SQL, what visibility labels hold back from them)."""
-    params = [("patient", f"Patient/{patient_id}"), *extra, ("_count", _PAGE)]
-    result = repo.search(resource_type, params)
+    return all_of_params(repo, resource_type, [("patient", f"Patient/{patient_id}"), *extra])
+
+
+def all_of_params(
+    repo: Repository, resource_type: str, params: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Every match of a search, page after page (a thousand at a time)."""
+    result = repo.search(resource_type, [*params, ("_count", _PAGE)])
     bodies = [orjson.loads(m.body) for m in result.matches]
     pages = 1
     while result.next_cursor is not None and pages < _MAX_PAGES:

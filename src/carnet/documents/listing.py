@@ -66,7 +66,9 @@ def _candidates(
     found = {str(b["id"]): b for b in store.all_of(repo, "DocumentReference", patient_id, category)}
     codes = type_codes_of(filters.category)
     if codes:
-        typed = store.all_of(repo, "DocumentReference", patient_id, (("type", ",".join(codes)),))
+        # Those already read by their category coding are not read twice.
+        by_type = (("type", ",".join(codes)), ("category:not", category[0][1]))
+        typed = store.all_of(repo, "DocumentReference", patient_id, by_type)
         found.update((str(b["id"]), b) for b in typed)
     return list(found.values())
 

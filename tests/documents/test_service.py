@@ -412,3 +412,37 @@ def test_a_date_filter_keeps_the_days_at_both_ends_and_undated_documents_by_thei
     page = documents.list_documents(space.repo, patient_id=space.patient_id, filters=filters)
     assert [v.id for v in page.items] == [last, inside, undated, first]
     assert before not in [v.id for v in page.items] and after not in [v.id for v in page.items]
+
+
+def test_a_category_and_dates_page_reads_and_audits_only_what_it_shows(
+    space: Space,
+) -> None:
+    from sqlalchemy import text
+
+    biology = [
+        add(space, f"Bilan {day}", category="BIOLOGIE", document_date=dt.date(2024, 3, day))
+        for day in range(1, 16)
+    ]
+    add(space, "Scanner", category="RADIO_SC", document_date=dt.date(2024, 3, 5))
+    old = add(space, "Bilan ancien", category="BIOLOGIE", document_date=dt.date(2019, 1, 1))
+    (before,) = space.db.execute(
+        text("SELECT max(seq) FROM audit_event WHERE chain_id = :c"), {"c": space.patient_id}
+    ).one()
+    filters = DocumentFilters(
+        category="BIOLOGIE", date_from=dt.date(2024, 3, 1), date_to=dt.date(2024, 3, 31)
+    )
+    page = documents.list_documents(
+        space.repo, patient_id=space.patient_id, filters=filters, page=2, page_size=10
+    )
+    assert (page.total, page.pages) == (15, 2)
+    assert [v.id for v in page.items] == [v.id for v in reversed(biology)][10:]
+    details = space.db.execute(
+        text(
+            "SELECT entity, detail FROM audit_event WHERE chain_id = :c AND seq > :s"
+            " AND entity LIKE 'DocumentReference?%'"
+        ),
+        {"c": space.patient_id, "s": before},
+    ).all()
+    went_out = {ref for _, detail in details for ref in orjson.loads(detail).get("ids", [])}
+    assert len(went_out) <= 15  # the pages read to reach page 2, never the whole space
+    assert f"DocumentReference/{old.id}" not in went_out

@@ -100,9 +100,48 @@ def _unfiltered_page(repo: Repository, patient_id: str, page: int, page_size: in
     pinned = store.found(
         repo, "DocumentReference", [subject, ("_tag", pinned_token), ("_sort", "-period")]
     )
-    params = [subject, ("_tag:not", pinned_token), ("_sort", "-period,-date")]
-    first = repo.search("DocumentReference", [*params, ("_count", "0"), ("_total", "accurate")])
-    total = first.total or 0
+    params = [subject, ("_tag:not", pinned_token)]
+    return _sql_page(repo, patient_id, params, page, page_size, pinned=pinned)
+
+
+def _searched_page(
+    repo: Repository, patient_id: str, filters: DocumentFilters, page: int, page_size: int
+) -> DocumentPage | None:
+    """A category and a date range, paged in SQL, when the search can say it exactly: every
+    document of the space carries its category coding (``documents.service`` writes it) and,
+    for dates, a period. None otherwise: the list is then filtered in Python."""
+    if filters.folder_id or filters.author or filters.text:
+        return None
+    subject = ("patient", f"Patient/{patient_id}")
+    params = [subject]
+    if filters.category:
+        if _count(repo, [subject, ("category:not", f"{CATEGORY_SYSTEM}|")]):
+            return None  # some documents are classified by their type code alone
+        params.append(("category", f"{CATEGORY_SYSTEM}|{filters.category}"))
+    if _dated(filters):
+        if _count(repo, [subject, ("period:missing", "true")]):
+            return None  # some documents are dated by their attachment alone
+        params += _period_params(filters)
+    return _sql_page(repo, patient_id, params, page, page_size, pinned=[])
+
+
+def _count(repo: Repository, params: list[tuple[str, str]]) -> int:
+    result = repo.search("DocumentReference", [*params, ("_count", "0"), ("_total", "accurate")])
+    return result.total or 0
+
+
+def _sql_page(
+    repo: Repository,
+    patient_id: str,
+    params: list[tuple[str, str]],
+    page: int,
+    page_size: int,
+    *,
+    pinned: list[dict[str, Any]],
+) -> DocumentPage:
+    """One page of a search, newest first, with its total counted in SQL."""
+    params = [*params, ("_sort", "-period,-date")]
+    total = _count(repo, params)
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
     bodies = _slice(repo, params, start=(page - 1) * page_size, size=page_size)
@@ -146,17 +185,23 @@ def _in_period(repo: Repository, patient_id: str, filters: DocumentFilters) -> l
     """The documents whose date (``context.period`` start) falls in the filter's range, and
     those without a period (dated by their attachment, filtered afterwards)."""
     subject = ("patient", f"Patient/{patient_id}")
-    dates: list[tuple[str, str]] = []
-    if filters.date_from is not None:  # starts on or after the first day
-        dates.append(("period", f"sa{(filters.date_from - dt.timedelta(days=1)).isoformat()}"))
-    if filters.date_to is not None:  # starts before the day after the last
-        dates.append(("period", f"lt{(filters.date_to + dt.timedelta(days=1)).isoformat()}"))
+    dates = _period_params(filters)
     found = {
         str(b["id"]): b for b in store.all_of_params(repo, "DocumentReference", [subject, *dates])
     }
     undated = [subject, ("period:missing", "true")]
     found.update((str(b["id"]), b) for b in store.all_of_params(repo, "DocumentReference", undated))
     return list(found.values())
+
+
+def _period_params(filters: DocumentFilters) -> list[tuple[str, str]]:
+    """The search for documents whose period starts within the filter's days."""
+    dates: list[tuple[str, str]] = []
+    if filters.date_from is not None:  # starts on or after the first day
+        dates.append(("period", f"sa{(filters.date_from - dt.timedelta(days=1)).isoformat()}"))
+    if filters.date_to is not None:  # starts before the day after the last
+        dates.append(("period", f"lt{(filters.date_to + dt.timedelta(days=1)).isoformat()}"))
+    return dates
 
 
 def _by_ids(repo: Repository, patient_id: str, ids: list[str]) -> list[dict[str, Any]]:
@@ -208,6 +253,9 @@ def list_documents(
     filters = filters or DocumentFilters()
     if not filters.any:
         return _unfiltered_page(repo, patient_id, page, page_size)
+    searched = _searched_page(repo, patient_id, filters, page, page_size)
+    if searched is not None:
+        return searched
     views, shell = _views(repo, patient_id, filters)
     chosen = [v for v in views if _matches(v, filters)]
     chosen.sort(key=_newest_first, reverse=True)
